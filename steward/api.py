@@ -1,0 +1,26 @@
+"""The REST API root: /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+from accounts.api import router as accounts_router
+from core.api import API_AUTH, StewardAPI
+from core.audit_api import router as audit_router
+from kpis.api import router as kpis_router
+from vendors.api import router as vendors_router
+
+api = StewardAPI(
+    title="Steward API",
+    version="1",
+    description=(
+        "Steward's REST API. Authenticate with a personal API token "
+        "(`Authorization: Bearer stw_…`, created on the Tokens page) or, from the browser, the signed-in "
+        "session with the `X-CSRFToken` header. Every error is an RFC 9457 problem-details document."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api-1",
+)
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/audit", audit_router)
+api.add_router("/vendors", vendors_router)
+api.add_router("/kpis", kpis_router)
