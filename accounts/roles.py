@@ -100,7 +100,7 @@ ROLES: dict[str, Role] = {
             "runs cooperation reviews; approves service credits and bonuses.",
             # Not the audit trail: it holds every user's logins and reads of customer data,
             # which is the auditors' and the DPO's business (least privilege).
-            ("vendors.*", *KPIS_MANAGE, "kpis.approve_adjustment"),
+            ("vendors.*", *KPIS_MANAGE, "kpis.approve_adjustment", "service.view_*"),
         ),
         Role(
             CRM_STAFF,
@@ -114,13 +114,20 @@ ROLES: dict[str, Role] = {
             "Customer-service manager",
             "Defines service KPIs and SLA policies, reviews reports, compares with competitors, "
             "reviews agents.",
-            ("vendors.view_*", *KPIS_MANAGE, "kpis.approve_staffrecommendation"),
+            ("vendors.view_*", *KPIS_MANAGE, "kpis.approve_staffrecommendation", "service.*"),
         ),
         Role(
             CS_AGENT,
             "Customer-service agent",
             "Sees own scorecard; handles customer records with masked personal data.",
-            (*KPIS_OWN_SCORECARD, "kpis.view_staffrecommendation"),
+            (
+                *KPIS_OWN_SCORECARD,
+                "kpis.view_staffrecommendation",
+                "service.view_ticket",
+                "service.view_ticketevent",
+                "service.view_ticketsla",
+                "customers.view_customer",
+            ),
         ),
         Role(
             MARKETING,
@@ -133,7 +140,7 @@ ROLES: dict[str, Role] = {
             "Data-protection officer",
             "Consents, collection statements, access and correction requests, retention, processors, "
             "access log.",
-            ("core.view_auditevent", "core.verify_auditevent", "vendors.view_*"),
+            ("core.view_auditevent", "core.verify_auditevent", "vendors.view_*", "customers.*"),
             sees_personal_data=True,
         ),
         Role(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from accounts.api import router as accounts_router
 from core.api import API_AUTH, StewardAPI
 from core.audit_api import router as audit_router
+from customers.api import router as customers_router
 from kpis.api import router as kpis_router
+from service.api import router as service_router
 from vendors.api import router as vendors_router
 
 api = StewardAPI(
@@ -24,3 +26,5 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/audit", audit_router)
 api.add_router("/vendors", vendors_router)
 api.add_router("/kpis", kpis_router)
+api.add_router("/service", service_router)
+api.add_router("/customers", customers_router)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "accounts",
     "vendors",
     "kpis",
+    "customers",
+    "service",
 ]
 
 MIDDLEWARE = [

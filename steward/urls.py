@@ -15,6 +15,8 @@ urlpatterns = [
     path("audit/", include("core.audit_urls")),
     path("vendors/", include("vendors.urls")),
     path("kpis/", include("kpis.urls")),
+    path("service/", include("service.urls")),
+    path("customers/", include("customers.urls")),
     path("", include("core.urls")),
 ]
 
