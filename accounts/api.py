@@ -183,3 +183,29 @@ def user_set_roles(request: HttpRequest, user_id: ObjectId, payload: RolesIn) ->
     person = selectors.user_get(user=request.user, pk=user_id, action="change")
     services.user_set_roles(user=person, roles=payload.roles, actor=actor(request))
     return selectors.user_get(user=request.user, pk=user_id)
+
+
+class SecurityResetOut(Schema):
+    removed: int = Field(..., description="Authenticator apps removed, or failed attempts cleared.")
+
+
+@router.post(
+    "/users/{user_id}/two-factor/reset",
+    response=SecurityResetOut,
+    summary="Remove a person's authenticator apps so they can enrol again (administrators)",
+)
+def two_factor_reset(request: HttpRequest, user_id: ObjectId) -> SecurityResetOut:
+    admin = _require(request, "accounts.change_user", "Resetting two-factor needs the administrator role.")
+    person = selectors.user_get(user=request.user, pk=user_id, action="change")
+    return SecurityResetOut(removed=services.two_factor_reset(user=person, actor=admin))
+
+
+@router.post(
+    "/users/{user_id}/unlock",
+    response=SecurityResetOut,
+    summary="Lift a sign-in lock-out after repeated failures (administrators)",
+)
+def sign_in_unlock(request: HttpRequest, user_id: ObjectId) -> SecurityResetOut:
+    admin = _require(request, "accounts.change_user", "Unlocking sign-in needs the administrator role.")
+    person = selectors.user_get(user=request.user, pk=user_id, action="change")
+    return SecurityResetOut(removed=services.sign_in_unlock(user=person, actor=admin))

@@ -53,3 +53,17 @@ def user_get(*, user: User | Any, pk: int, action: str = "view") -> User:
 def role_codes_of(person: User) -> list[str]:
     """PERSON's role codes from prefetched groups (no query when listed through ``user_list``)."""
     return sorted(group.name for group in person.groups.all())
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of USERNAMES repeated failed sign-ins have locked out (one query)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    return set(
+        AccessAttempt.objects.filter(
+            username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+        )
+        .values_list("username", flat=True)
+        .distinct()
+    )

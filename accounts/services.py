@@ -283,6 +283,42 @@ def two_factor_failed(*, user: User) -> None:
     )
 
 
+@transaction.atomic
+def two_factor_reset(*, user: User, actor: User) -> int:
+    """Remove USER's authenticator apps so they can enrol a new one (a lost or replaced phone).
+
+    Only an administrator does this; the person must enrol again at their next sign-in where
+    two-factor is mandatory for their role. Returns how many devices were removed.
+    """
+    removed = int(TOTPDevice.objects.filter(user=user).delete()[0])
+    audit.record_event(
+        AuditEvent.Action.UPDATE,
+        object_type=USER_OBJECT_TYPE,
+        object_id=str(user.pk),
+        object_repr=user.username,
+        detail={"two_factor": "reset", "devices_removed": removed},
+        actor=actor,
+    )
+    return removed
+
+
+@transaction.atomic
+def sign_in_unlock(*, user: User, actor: User) -> int:
+    """Lift a sign-in lock-out on USER before the cool-off ends, and audit who lifted it."""
+    from axes.utils import reset
+
+    cleared = int(reset(username=user.username))
+    audit.record_event(
+        AuditEvent.Action.UPDATE,
+        object_type=USER_OBJECT_TYPE,
+        object_id=str(user.pk),
+        object_repr=user.username,
+        detail={"sign_in": "unlocked", "attempts_cleared": cleared},
+        actor=actor,
+    )
+    return cleared
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 

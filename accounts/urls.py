@@ -14,4 +14,5 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("people/", views.people, name="people"),
+    path("people/<int:pk>/<str:action>/", views.person_security, name="person_security"),
 ]

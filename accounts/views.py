@@ -217,8 +217,14 @@ def people(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    locked = selectors.locked_usernames([person.username for person in page])
     rows = [
-        (person, [ROLES[c].label for c in selectors.role_codes_of(person) if c in ROLES]) for person in page
+        (
+            person,
+            [ROLES[c].label for c in selectors.role_codes_of(person) if c in ROLES],
+            person.username in locked,
+        )
+        for person in page
     ]
     return render(
         request,
@@ -231,3 +237,24 @@ def people(request: HttpRequest) -> HttpResponse:
             "can_change": request.user.has_perm("accounts.change_user"),
         },
     )
+
+
+@login_required
+@require_POST
+def person_security(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Administrators: reset a person's two-factor or lift their sign-in lock-out."""
+    _require(request, "accounts.change_user")
+    person = selectors.user_get(user=request.user, pk=pk, action="change")
+    admin = request.user
+    assert isinstance(admin, User)  # noqa: S101 (login_required guarantees it)
+    if action == "two-factor-reset":
+        removed = services.two_factor_reset(user=person, actor=admin)
+        messages.success(
+            request, f"{person.username}: {removed} authenticator app(s) removed; they enrol again."
+        )
+    elif action == "unlock":
+        services.sign_in_unlock(user=person, actor=admin)
+        messages.success(request, f"{person.username} can sign in again.")
+    else:
+        raise PermissionDenied
+    return redirect("accounts:people")

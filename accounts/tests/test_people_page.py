@@ -32,8 +32,8 @@ def test_an_administrator_sees_everyone_with_their_roles(client, admin_user, aud
 
 def test_the_page_filters_by_role_and_name(client, admin_user, auditor, dpo):
     client.force_login(admin_user)
-    by_role = [p.username for p, _ in client.get(PEOPLE, {"role": "auditor"}).context["rows"]]
-    by_name = [p.username for p, _ in client.get(PEOPLE, {"q": dpo.last_name}).context["rows"]]
+    by_role = [p.username for p, _, _ in client.get(PEOPLE, {"role": "auditor"}).context["rows"]]
+    by_name = [p.username for p, _, _ in client.get(PEOPLE, {"q": dpo.last_name}).context["rows"]]
     assert by_role == [auditor.username]
     assert by_name == [dpo.username]
 
