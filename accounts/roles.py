@@ -83,6 +83,42 @@ VENDORS_PORTAL = (
     "vendors.change_actionitem",
 )
 
+# CRM strategy proposals (proposals): CRM staff run the process; panel members from other roles
+# read the calls and proposals and score them (the service checks panel membership and conflicts).
+PROPOSALS_PANEL = (
+    "proposals.view_call",
+    "proposals.view_invitation",
+    "proposals.view_clarification",
+    "proposals.view_proposal",
+    "proposals.view_proposalversion",
+    "proposals.view_changerequest",
+    "proposals.view_componentdecision",
+    "proposals.view_panelmember",
+    "proposals.view_scoresheet",
+    "proposals.add_scoresheet",
+    "proposals.change_scoresheet",
+    "proposals.view_objective",
+    "proposals.view_initiative",
+    "proposals.view_milestone",
+)
+# A vendor reads the calls it is invited to, asks questions, writes and submits its proposal and
+# sees the decisions on it; never the panel, the scores or another vendor's proposal.
+PROPOSALS_PORTAL = (
+    "proposals.view_call",
+    "proposals.view_invitation",
+    "proposals.view_calldocument",
+    "proposals.view_clarification",
+    "proposals.add_clarification",
+    "proposals.view_proposal",
+    "proposals.add_proposal",
+    "proposals.change_proposal",
+    "proposals.view_proposalversion",
+    "proposals.add_proposalversion",
+    "proposals.change_proposalversion",
+    "proposals.view_changerequest",
+    "proposals.view_componentdecision",
+)
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -100,21 +136,27 @@ ROLES: dict[str, Role] = {
             "runs cooperation reviews; approves service credits and bonuses.",
             # Not the audit trail: it holds every user's logins and reads of customer data,
             # which is the auditors' and the DPO's business (least privilege).
-            ("vendors.*", *KPIS_MANAGE, "kpis.approve_adjustment", "service.view_*"),
+            ("vendors.*", *KPIS_MANAGE, "kpis.approve_adjustment", "service.view_*", *PROPOSALS_PANEL),
         ),
         Role(
             CRM_STAFF,
             "CRM / IT staff",
             "Publishes partner-selection criteria and guidelines, calls for CRM strategy proposals, "
             "evaluates and integrates them.",
-            ("vendors.view_*",),
+            ("vendors.view_*", "proposals.*"),
         ),
         Role(
             CS_MANAGER,
             "Customer-service manager",
             "Defines service KPIs and SLA policies, reviews reports, compares with competitors, "
             "reviews agents.",
-            ("vendors.view_*", *KPIS_MANAGE, "kpis.approve_staffrecommendation", "service.*"),
+            (
+                "vendors.view_*",
+                *KPIS_MANAGE,
+                "kpis.approve_staffrecommendation",
+                "service.*",
+                *PROPOSALS_PANEL,
+            ),
         ),
         Role(
             CS_AGENT,
@@ -133,14 +175,20 @@ ROLES: dict[str, Role] = {
             MARKETING,
             "Marketing",
             "Sees segments and preferences; exports only customers who consented on that channel.",
-            (),
+            PROPOSALS_PANEL,
         ),
         Role(
             DPO,
             "Data-protection officer",
             "Consents, collection statements, access and correction requests, retention, processors, "
             "access log.",
-            ("core.view_auditevent", "core.verify_auditevent", "vendors.view_*", "customers.*"),
+            (
+                "core.view_auditevent",
+                "core.verify_auditevent",
+                "vendors.view_*",
+                "customers.*",
+                *PROPOSALS_PANEL,
+            ),
             sees_personal_data=True,
         ),
         Role(
@@ -153,7 +201,7 @@ ROLES: dict[str, Role] = {
             VENDOR_PORTAL,
             "Vendor portal user",
             "An outsourcing vendor's staff: sees only their own vendor's records.",
-            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL),
+            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL, *PROPOSALS_PORTAL),
             staff=False,
         ),
     ]
@@ -165,3 +213,6 @@ RESERVED_APPS = frozenset({"auth", "accounts", "admin", "sessions", "contenttype
 # Every signed-in person, portal users included, may manage their own API tokens
 # (ApiToken.scope_for keeps each to their own).
 EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", "accounts.change_apitoken")
+# Every staff member reads and acknowledges the guidelines assigned to them (portal users cannot
+# reach guidelines: the model has no vendor_path).
+EVERYONE += ("proposals.view_guideline", "proposals.view_guidelineversion", "proposals.add_acknowledgement")

@@ -7,6 +7,7 @@ from core.api import API_AUTH, StewardAPI
 from core.audit_api import router as audit_router
 from customers.api import router as customers_router
 from kpis.api import router as kpis_router
+from proposals.api import router as proposals_router
 from service.api import router as service_router
 from vendors.api import router as vendors_router
 
@@ -28,3 +29,4 @@ api.add_router("/vendors", vendors_router)
 api.add_router("/kpis", kpis_router)
 api.add_router("/service", service_router)
 api.add_router("/customers", customers_router)
+api.add_router("/proposals", proposals_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kpis",
     "customers",
     "service",
+    "proposals",
 ]
 
 MIDDLEWARE = [

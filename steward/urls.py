@@ -17,6 +17,7 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
     path("service/", include("service.urls")),
     path("customers/", include("customers.urls")),
+    path("proposals/", include("proposals.urls")),
     path("", include("core.urls")),
 ]
 
