@@ -275,6 +275,8 @@ def seed(*, today: date | None = None) -> bool:
         if done is not None:
             services.milestone_complete(actor=crm, milestone=milestone, done_on=done)
 
+    _delivery_scorecard(crm, harbour, today)
+
     # An open call the partners are answering now.
     open_call = services.call_create(
         actor=crm,
@@ -309,3 +311,47 @@ def seed(*, today: date | None = None) -> bool:
         ],
     )
     return True
+
+
+def _delivery_scorecard(crm: User, vendor: Vendor, today: date) -> None:
+    """The partner's scorecard shows the proposal-delivery KPI, computed from the milestones."""
+    from kpis import periods as period_math
+    from kpis import services as kpis
+    from kpis.models import StandingScheme, Subject
+
+    manager = User.objects.get(username="cs.manager")
+    approver = User.objects.get(username="vendor.manager")
+    version = kpis.kpi_define(
+        actor=manager,
+        code="proposal_delivery",
+        name="Proposal delivery",
+        description="Milestones of initiatives adopted from the partner's CRM proposals done on time, "
+        "of those due in the period.",
+        formula="proposal_milestones_on_time_pct",
+        unit="%",
+        direction="higher",
+        statistic="rate",
+        target=Decimal(80),
+        bands=[
+            {"label": "Late", "lower": None, "upper": "60", "score": "0", "is_target": False},
+            {"label": "Mixed", "lower": "60", "upper": "80", "score": "60", "is_target": False},
+            {"label": "On time", "lower": "80", "upper": None, "score": "100", "is_target": True},
+        ],
+        weight=Decimal(100),
+        min_sample_size=1,
+        effective_from=date(2020, 1, 1),
+        reason="Adopted proposals must be delivered as promised.",
+    )
+    kpis.kpi_version_approve(actor=approver, version=version, note="Agreed with CRM staff.")
+    subject = Subject.objects.filter(kind=Subject.Kind.VENDOR, vendor=vendor).first() or kpis.subject_create(
+        actor=manager, kind=Subject.Kind.VENDOR, label=vendor.name, vendor=vendor
+    )
+    card = kpis.scorecard_create(
+        actor=approver,
+        name=f"{vendor.name}: CRM partnership",
+        subject=subject,
+        standing_scheme=StandingScheme.objects.first(),
+        lines=[kpis.LineSpec(version.definition, Decimal(100))],
+    )
+    last = period_math.previous_period(period_math.MONTH, today)
+    kpis.periods_compute(actor=None, scorecards=[card], start=last.start, close=True, today=today)

@@ -216,6 +216,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Proposals: remind staff of guideline versions they have not acknowledged.
+    "proposals-remind-guidelines": {
+        "task": "proposals.tasks.remind_guideline_acknowledgements",
+        "schedule": 7 * 24 * 3600,
+    },
     "verify-audit-chain-nightly": {
         "task": "core.tasks.verify_audit_chain_task",
         "schedule": 24 * 3600,

@@ -67,6 +67,14 @@ def test_reminders_go_only_to_those_who_have_not_acknowledged(crm, panelist, eva
     assert mail.outbox[0].to == ["carol@steward.hk"]
 
 
+def test_the_weekly_task_sends_the_reminders(crm, evaluation_rules):
+    from proposals.tasks import remind_guideline_acknowledgements
+
+    mail.outbox.clear()
+    assert remind_guideline_acknowledgements.delay().get() == 1  # crystal has an address, carol none
+    assert mail.outbox[0].to == ["crystal@steward.hk"]
+
+
 def test_a_panel_member_cannot_score_before_acknowledging_the_evaluation_guideline(
     submitted, panel, crm, evaluation_rules
 ):
