@@ -14,7 +14,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.urls import reverse
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from accounts.models import User
@@ -23,6 +25,7 @@ from core.api import InputSchema, ObjectId, UtcDateTime, actor, paginate
 from proposals import selectors, services
 from proposals.models import (
     Call,
+    CallDocument,
     Clarification,
     CriteriaSet,
     Guideline,
@@ -337,6 +340,39 @@ def call_status(request: HttpRequest, call_id: ObjectId, payload: StatusIn) -> C
     user = actor(request)
     call = get_restricted_or_404(Call, user=user, pk=call_id, action="change")
     return services.call_set_status(actor=user, call=call, status=payload.status)
+
+
+class CallDocumentOut(Schema):
+    id: int
+    title: str
+    file_name: str
+    content_type: str
+    size: int
+    created_at: datetime
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: CallDocument) -> str:
+        return reverse("proposals:document_file", args=[obj.pk])
+
+
+@router.get("/calls/{call_id}/documents", response=list[CallDocumentOut], summary="The call's attachments")
+def call_documents(request: HttpRequest, call_id: ObjectId) -> list[CallDocument]:
+    call = selectors.call_get(user=request.user, pk=call_id)
+    return list(CallDocument.objects.restrict(request.user).filter(call=call).order_by("title"))
+
+
+@router.post(
+    "/calls/{call_id}/documents",
+    response={201: CallDocumentOut},
+    summary="Attach a document to a call (multipart: title, file; checked by content, 10 MB at most)",
+)
+def call_document_add(
+    request: HttpRequest, call_id: ObjectId, title: Form[str], file: File[UploadedFile]
+) -> Status[CallDocument]:
+    user = actor(request)
+    call = get_restricted_or_404(Call, user=user, pk=call_id, action="change")
+    return Status(201, services.call_document_add(actor=user, call=call, title=title, upload=file))
 
 
 @router.get(

@@ -199,7 +199,10 @@ class CallDocument(StewardModel):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=200)
     file = models.FileField(upload_to="proposals/calls/%Y/%m/")
+    file_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     vendor_path: ClassVar[str | None] = "call__invitations__vendor_id"
 

@@ -19,7 +19,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core import audit
+from core import audit, uploads
 from core.models import AuditEvent
 from proposals.models import (
     COMPONENT_FIELDS_LABELS,
@@ -28,6 +28,7 @@ from proposals.models import (
     SCORE_MIN,
     Acknowledgement,
     Call,
+    CallDocument,
     ChangeRequest,
     Clarification,
     ComponentDecision,
@@ -416,6 +417,30 @@ def call_set_status(*, actor: User, call: Call, status: str) -> Call:
             _portal_emails(call.invitations.values_list("vendor_id", flat=True)),
         )
     return call
+
+
+@transaction.atomic
+def call_document_add(*, actor: User, call: Call, title: str, upload: Any) -> CallDocument:
+    """Attach a brief or data dictionary to a call; the file is checked by its content."""
+    _require(actor, "proposals.add_calldocument", "Attaching documents needs CRM staff.")
+    _staff_only(actor, "Vendors do not attach documents to calls.")
+    if not title.strip():
+        raise ValidationError({"title": "Give the document a title."})
+    checked = uploads.check_upload(upload)
+    document = CallDocument(
+        call=call,
+        title=title.strip(),
+        file_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        added_by=actor,
+    )
+    with uploads.files_removed_on_failure() as keep:
+        document.file.save(checked.stored_name(), upload, save=False)
+        keep(document.file)
+        document.save()
+        _created(document, actor)
+    return document
 
 
 def _invited(call: Call, vendor_id: int) -> bool:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -27,6 +27,7 @@ from proposals import selectors, services
 from proposals.models import (
     COMPONENT_FIELDS_LABELS,
     Call,
+    CallDocument,
     Clarification,
     ComponentDecision,
     CriteriaSet,
@@ -281,6 +282,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "invited": call.invitations.select_related("vendor"),
             "sections": [Section(s).label for s in call.required_sections],
             "clarifications": selectors.clarifications_of(user=user, call=call),
+            "documents": CallDocument.objects.restrict(user).filter(call=call).order_by("title"),
             "proposals": [(p, services.latest_submitted(p)) for p in proposals],
             "panel": call.panel.select_related("user").prefetch_related("conflicts"),
             "member": member,
@@ -355,6 +357,7 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
             "open_requests": open_requests,
             "decisions": proposal.decisions.all() if proposal else [],
             "clarifications": selectors.clarifications_of(user=user, call=call),
+            "documents": CallDocument.objects.restrict(user).filter(call=call).order_by("title"),
             "errors": errors,
             "editable": call.status == Call.Status.OPEN
             or (proposal is not None and proposal.status == Proposal.Status.CHANGES_REQUESTED),
@@ -373,6 +376,37 @@ def call_status(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _flash(request, exc)
     return redirect("proposals:call", pk=pk)
+
+
+@login_required
+@require_POST
+def document_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _actor(request)
+    call = get_restricted_or_404(Call, user=user, pk=pk, action="change")
+    try:
+        services.call_document_add(
+            actor=user, call=call, title=request.POST.get("title", ""), upload=request.FILES.get("file")
+        )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, "Document attached; every invited vendor can download it.")
+    return redirect("proposals:call", pk=pk)
+
+
+@login_required
+def document_file(request: HttpRequest, pk: int) -> FileResponse:
+    """Download a call's attachment (invited vendors and staff; checked through ``restrict``)."""
+    document = get_restricted_or_404(CallDocument, user=request.user, pk=pk)
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.file_name, content_type=document.content_type
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @login_required

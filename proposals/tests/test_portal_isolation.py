@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from core.testing.personas import api_call, assert_outsider_blocked
+from core.testing.personas import api_call, assert_outsider_blocked, bearer
 from proposals import services
 from proposals.tests.conftest import full_scores
 
@@ -106,3 +106,43 @@ def test_staff_pages_and_api_are_closed_to_outsiders(client, call, persona, requ
         client, person, "post", f"{API}/calls/{call.pk}/status", body={"status": "closed"}
     )
     assert_outsider_blocked(client, person, "post", f"{API}/objectives", body={"code": "x", "title": "X"})
+
+
+def test_call_documents_reach_invited_vendors_only(
+    client, call, crm, portal_user, stranger, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    pdf = SimpleUploadedFile("brief.pdf", b"%PDF-1.4\n%demo brief\n", "application/pdf")
+    created = client.post(
+        f"{API}/calls/{call.pk}/documents",
+        {"title": "Brief", "file": pdf},
+        **bearer(crm),
+    )
+    assert created.status_code == 201, created.content
+    url = created.json()["url"]
+    listed = api_call(client, "get", f"{API}/calls/{call.pk}/documents", portal_user).json()
+    assert [d["title"] for d in listed] == ["Brief"]
+    client.force_login(portal_user)
+    assert client.get(url).status_code == 200
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404
+
+
+def test_a_document_that_is_not_what_it_claims_is_refused(client, call, crm, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.testing.personas import bearer
+    from core.testing.problems import nothing_written
+    from proposals.models import CallDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    fake = SimpleUploadedFile("brief.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
+    headers = bearer(crm)
+    with nothing_written(CallDocument):
+        response = client.post(
+            f"{API}/calls/{call.pk}/documents", {"title": "Brief", "file": fake}, **headers
+        )
+    assert response.status_code == 422
+    assert list(tmp_path.rglob("*.*")) == []
