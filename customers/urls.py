@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views_privacy, views_quality, views_records
+from customers import views_duplicates, views_privacy, views_quality, views_records
 
 app_name = "customers"
 urlpatterns: list = []  # type: ignore[type-arg]
@@ -25,4 +25,8 @@ urlpatterns += [
     path("quality/issues/<int:pk>/", views_quality.issue_update, name="quality_issue"),
     path("quality/customers/<int:pk>/link/", views_quality.link_send, name="quality_link"),
     path("update/<str:token>/", views_quality.self_service, name="self_service"),
+    path("duplicates/", views_duplicates.duplicate_queue, name="duplicates"),
+    path("duplicates/detect/", views_duplicates.duplicate_detect, name="duplicates_detect"),
+    path("duplicates/<int:pk>/", views_duplicates.duplicate_decide, name="duplicate_decide"),
+    path("merges/<int:pk>/undo/", views_duplicates.merge_undo, name="merge_undo"),
 ]
