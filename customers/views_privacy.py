@@ -115,6 +115,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "item": item,
         "left": item.days_left(),
+        "overdue_days": -item.days_left(),
         "steps": item.steps.select_related("by"),
         "notices": item.notices.select_related("vendor"),
         "identity_form": forms.IdentityForm(),
