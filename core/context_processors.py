@@ -19,6 +19,11 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("API docs", "api-1:openapi-view", None, False),
 ]
 
+# --- privacy requests, retention, breaches (c3) ---
+NAVIGATION.insert(
+    -3, ("Data protection", "customers:privacy_queue", "customers.handle_privacyrequest", False)
+)
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)

@@ -5,3 +5,14 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["customers"])
+
+# --- privacy requests, retention, breaches, data quality, duplicates (c3) ---
+from customers.api_duplicates import router as duplicates_router  # noqa: E402
+from customers.api_privacy import router as privacy_router  # noqa: E402
+from customers.api_quality import router as quality_router  # noqa: E402
+from customers.api_records import router as records_router  # noqa: E402
+
+router.add_router("", privacy_router)
+router.add_router("", records_router)
+router.add_router("", quality_router)
+router.add_router("", duplicates_router)

@@ -169,3 +169,20 @@ class BehaviourEvent(StewardModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+# --- privacy requests, retention, breaches, data quality, duplicates (c3) ---
+from customers.privacy_models import (  # noqa: E402, F401  (registers them in this app)
+    Breach,
+    CorrectionNotice,
+    CustomerMerge,
+    DuplicateCandidate,
+    PrivacyRequest,
+    QualityIssue,
+    QualityScore,
+    RefusalLogEntry,
+    RequestStep,
+    RetentionRule,
+    RetentionRun,
+    SelfServiceLink,
+)

@@ -292,3 +292,26 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 
 # A TrueType/OpenType font with Chinese glyphs for PDF exports (a Debian CJK font is found by itself).
 STEWARD_PDF_FONT = env_str("STEWARD_PDF_FONT", "")
+
+# --- privacy requests, retention, breaches, data quality (c3) ---
+# Data access/correction requests: reminders this many days before the 40-day deadline (s19).
+STEWARD_DAR_REMINDER_DAYS = sorted(
+    {int(d) for d in env_list("STEWARD_DAR_REMINDER_DAYS", ["14", "7", "2"])}, reverse=True
+)
+# s28: a fee for an access request may not be excessive; this is the most Steward lets anyone set (HKD).
+STEWARD_DAR_FEE_CAP = env_str("STEWARD_DAR_FEE_CAP", "100.00")
+# Breach notification is voluntary today; turning this on gives every breach a deadline.
+STEWARD_BREACH_NOTIFICATION_MANDATORY = env_bool("STEWARD_BREACH_NOTIFICATION_MANDATORY", False)
+STEWARD_BREACH_NOTIFY_DAYS = env_int("STEWARD_BREACH_NOTIFY_DAYS", 5, minimum=1)
+STEWARD_DATA_USER_NAME = env_str("STEWARD_DATA_USER_NAME", "Steward Trading (HK) Ltd")
+# Self-service links (data quality): how long a link stays valid, and where it points.
+STEWARD_SELF_SERVICE_DAYS = env_int("STEWARD_SELF_SERVICE_DAYS", 14, minimum=1)
+STEWARD_PUBLIC_URL = env_str("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000")
+STEWARD_STALE_MONTHS = env_int("STEWARD_STALE_MONTHS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE |= {
+    "customers-privacy-reminders": {"task": "customers.tasks.privacy_reminders", "schedule": 24 * 3600},
+    "customers-retention-run": {"task": "customers.tasks.retention_run", "schedule": 24 * 3600},
+    "customers-quality-run": {"task": "customers.tasks.quality_run", "schedule": 24 * 3600},
+}
+STEWARD_RETENTION_AUTO_APPLY = env_bool("STEWARD_RETENTION_AUTO_APPLY", False)
+STEWARD_SMS_GATEWAY_EMAIL = env_str("STEWARD_SMS_GATEWAY_EMAIL", "")  # e.g. "{number}@sms.example.com"

@@ -1,0 +1,44 @@
+"""Scheduled work of the customers package (Celery beat). Tasks only parse and call a service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.conf import settings
+
+from core import context
+
+# --- privacy requests, retention, data quality (c3) ---
+
+
+@shared_task(name="customers.tasks.privacy_reminders")
+def privacy_reminders(today: str | None = None) -> int:
+    """Daily: remind the DPO of requests near (or past) their 40-day deadline."""
+    from customers import privacy
+
+    with context.acting_as(None, channel="task"):
+        return privacy.privacy_reminders_send(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(name="customers.tasks.retention_run")
+def retention_run() -> dict[str, int]:
+    """Daily: a dry run of the retention job, so the DPO always has a fresh report; the real run
+    follows only where STEWARD_RETENTION_AUTO_APPLY is on (otherwise the DPO starts it)."""
+    from customers import retention
+
+    with context.acting_as(None, channel="task"):
+        dry = retention.retention_run(actor=None, dry_run=True)
+        result = {"dry_run": dry.pk, "would_affect": dry.total}
+        if getattr(settings, "STEWARD_RETENTION_AUTO_APPLY", False):
+            result["affected"] = retention.retention_run(actor=None, dry_run=False).total
+        return result
+
+
+@shared_task(name="customers.tasks.quality_run")
+def quality_run() -> dict[str, int]:
+    """Daily: re-check every customer against the data-quality rules and recompute the scores."""
+    from customers import quality
+
+    with context.acting_as(None, channel="task"):
+        return quality.quality_check_all(actor=None)
