@@ -150,6 +150,9 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": user.has_perm("vendors.change_vendor"),
         "today": timezone.localdate(),
     }
+    from vendors import views_cooperation  # v1: interfaces, staff, reviews… (imports this module)
+
+    context.update(views_cooperation.vendor_sections(request, vendor))
     return render(request, "vendors/vendor_detail.html", context)
 
 
@@ -1016,4 +1019,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         "response_form": forms.ResponseForm(),
         "today": today,
     }
+    from vendors import views_cooperation  # v1: shared documents, ideas, staff, plans (imports this module)
+
+    context.update(views_cooperation.portal_sections(request))
     return render(request, "vendors/portal.html", context)
