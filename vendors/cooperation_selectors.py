@@ -208,9 +208,9 @@ class Dossier:
     trend: list[tuple[str, Decimal | None, str]] = field(default_factory=list)
     average_score: Decimal | None = None
     periods_scored: int = 0
-    credits: Decimal = Decimal(0)
-    earn_backs: Decimal = Decimal(0)
-    bonuses: Decimal = Decimal(0)
+    credits: Decimal = Decimal("0.00")
+    earn_backs: Decimal = Decimal("0.00")
+    bonuses: Decimal = Decimal("0.00")
     adjustments_pending: int = 0
     compliance: selectors.Compliance | None = None
     missed: list[ObligationInstance] = field(default_factory=list)
@@ -251,6 +251,11 @@ class Dossier:
 
 
 TREND_MONTHS_BEFORE = 6
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or Decimal(0)).quantize(CENT)
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -294,9 +299,9 @@ def review_dossier(*, user: Any, review: CooperationReview) -> Dossier:
                 pending=Count("pk", filter=Q(status=Adjustment.Status.PROPOSED)),
             )
         )
-        dossier.credits = money["credits"] or Decimal(0)
-        dossier.earn_backs = money["earn_backs"] or Decimal(0)
-        dossier.bonuses = money["bonuses"] or Decimal(0)
+        dossier.credits = _money(money["credits"])
+        dossier.earn_backs = _money(money["earn_backs"])
+        dossier.bonuses = _money(money["bonuses"])
         dossier.adjustments_pending = money["pending"]
     dossier.compliance = selectors.compliance(user=user, contract=contract, start=start, end=end)
     dossier.missed = list(
@@ -345,6 +350,7 @@ def review_dossier(*, user: Any, review: CooperationReview) -> Dossier:
         if fee is not None:
             dossier.fees += fee
             dossier.months_in_force += 1
+    dossier.fees = dossier.fees.quantize(CENT)
     return dossier
 
 
