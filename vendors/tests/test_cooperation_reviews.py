@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -145,7 +146,12 @@ def test_an_improvement_plan_decision_needs_the_plan_and_writes_nothing_without_
     ):
         response = call(client, "post", url, headers, body)
         assert "plan" in error_fields(assert_problem(response, 422, kind="rule"))
-        plan = {"title": "Recover SLA", "objective": "SLA ≥ 90%", "due_on": "2027-09-30", "milestones": []}
+        plan: dict[str, Any] = {
+            "title": "Recover SLA",
+            "objective": "SLA ≥ 90%",
+            "due_on": "2027-09-30",
+            "milestones": [],
+        }
         response = call(client, "post", url, headers, {**body, "plan": plan})
         assert "plan" in error_fields(assert_problem(response, 422, kind="rule"))
     plan["milestones"] = [{"description": "Weekend roster at 95% of plan", "due_on": "2027-08-31"}]
@@ -173,7 +179,7 @@ def test_an_exit_decision_moves_the_vendor_to_exiting(qbr, vendor_manager):
     )
     vendor = Vendor.objects.get(pk=qbr.vendor_id)
     assert vendor.status == "exiting"
-    assert vendor.status_changes.first().reason.startswith("Cooperation review:")
+    assert vendor.status_changes.get(to_status="exiting").reason.startswith("Cooperation review:")
 
 
 def test_an_exit_the_lifecycle_forbids_writes_nothing(qbr, vendor_manager):

@@ -4,6 +4,8 @@ proposal (recorded as a status and the proposal's reference until the proposals 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -13,7 +15,7 @@ from vendors import cooperation
 from vendors.models import Idea
 from vendors.tests.conftest import call
 
-IDEA = {
+IDEA: dict[str, Any] = {
     "title": "Chatbot for order tracking",
     "description": "Answer “where is my order” in the chat widget from the carrier's tracking feed.",
     "expected_benefit": "About 30% fewer hotline calls",
