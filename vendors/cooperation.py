@@ -579,13 +579,12 @@ class PlanSpec:
 
 
 def _create_plan(
-    vendor: Vendor, review: CooperationReview | None, spec: PlanSpec, actor: Any
+    vendor: Vendor, review: CooperationReview | None, spec: PlanSpec, actor: Any, today: date
 ) -> VendorImprovementPlan:
     if not spec.milestones:
         raise ValidationError({"plan": "An improvement plan has at least one milestone."})
     if len(spec.milestones) > 30:
         raise ValidationError({"plan": "At most 30 milestones."})
-    today = timezone.localdate()
     if spec.due_on < today:
         raise ValidationError({"plan": "The plan is due today or later."})
     if spec.owner is not None and spec.owner.is_portal_user:
@@ -622,6 +621,7 @@ def review_decide(
     actions: Sequence[ActionSpec] = (),
     plan: PlanSpec | None = None,
     minutes: str = "",
+    today: date | None = None,
 ) -> CooperationReview:
     """Close a review with its decision (continue, expand, renegotiate, improvement plan, exit).
 
@@ -670,7 +670,7 @@ def review_decide(
     review.figures = dict(figures)
     _save_changed(review, before, actor)
     if plan is not None:
-        _create_plan(vendor, review, plan, actor)
+        _create_plan(vendor, review, plan, actor, _today(today))
     if decision == CooperationReview.Decision.EXIT:
         vendor_change_status(
             actor=actor,
