@@ -42,7 +42,7 @@ def test_a_quarterly_review_ends_in_an_improvement_plan(page, settings, tmp_path
         at_risk_pct=Decimal("10"),
     )
     version = contract.versions.get()
-    sla = KpiDefinitionFactory(code="sla_attainment", name="SLA attainment")
+    sla: Any = KpiDefinitionFactory(code="sla_attainment", name="SLA attainment")
     services.service_levels_set(
         actor=vivian,
         version=version,
