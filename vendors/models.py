@@ -425,6 +425,11 @@ class ContractVersion(StewardModel):
         indexes = [
             models.Index(fields=["status", "effective_end"]),
             models.Index(fields=["status", "notice_by"]),
+            # v1: "is this version renewed by a later one?" (selectors.renewals) looks up a contract's
+            # active versions by start; without it SQLite scans every active version per row.
+            models.Index(fields=["contract", "status", "start"], name="vendors_version_renewal_idx"),
+            # v1: the renewals page reads versions in notice order a page at a time (selectors.renewals).
+            models.Index(fields=["status", "notice_by", "effective_end"], name="vendors_version_notice_idx"),
         ]
 
     def __str__(self) -> str:
