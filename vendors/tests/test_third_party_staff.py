@@ -237,3 +237,21 @@ def test_an_outsider_reaches_none_of_the_vendors_people(
     assert grant.revoked_on is None
     client.force_login(outsider)
     assert client.get(f"/vendors/staff/{agent.pk}/").status_code == 404
+
+
+def test_the_home_dashboard_counts_access_left_open(client, agent, vendor_manager, portal_user):
+    cooperation.access_grant(
+        actor=vendor_manager,
+        worker=agent,
+        system="Order admin",
+        access_level="read-only",
+        granted_on=date(2025, 3, 3),
+    )
+    cooperation.worker_offboard(
+        actor=vendor_manager, worker=agent, offboarded_on=date(2025, 5, 31), reason="Left."
+    )
+    client.force_login(vendor_manager)
+    html = client.get("/").content.decode()
+    assert "Third-party staff access" in html and "Access left open" in html
+    client.force_login(portal_user)
+    assert "Access left open" not in client.get("/").content.decode()
