@@ -216,3 +216,31 @@ EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", 
 # Every staff member reads and acknowledges the guidelines assigned to them (portal users cannot
 # reach guidelines: the model has no vendor_path).
 EVERYONE += ("proposals.view_guideline", "proposals.view_guidelineversion", "proposals.add_acknowledgement")
+
+# --- v1: vendor cooperation ---
+# A vendor's portal users also see their own vendor's system interfaces and governance (reports,
+# meetings, escalation path), the documents we share with them (only those marked shared), the
+# ideas they sent (and may send more), their own people working for us with their access, training
+# and checklists, and the improvement plans agreed with them. Reviews stay internal.
+VENDORS_PORTAL_COOPERATION = (
+    "vendors.view_systeminterface",
+    "vendors.view_governanceitem",
+    "vendors.view_shareddocument",
+    "vendors.view_shareddocumentversion",
+    "vendors.view_idea",
+    "vendors.add_idea",
+    "vendors.view_thirdpartyworker",
+    "vendors.view_accessgrant",
+    "vendors.view_trainingrecord",
+    "vendors.view_guidelineacknowledgement",
+    "vendors.view_boardingtask",
+    "vendors.view_vendorimprovementplan",
+    "vendors.view_improvementmilestone",
+)
+ROLES[VENDOR_PORTAL] = Role(
+    VENDOR_PORTAL,
+    ROLES[VENDOR_PORTAL].label,
+    ROLES[VENDOR_PORTAL].description,
+    (*ROLES[VENDOR_PORTAL].permissions, *VENDORS_PORTAL_COOPERATION),
+    staff=False,
+)

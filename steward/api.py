@@ -10,6 +10,7 @@ from kpis.api import router as kpis_router
 from proposals.api import router as proposals_router
 from service.api import router as service_router
 from vendors.api import router as vendors_router
+from vendors.api_cooperation import router as vendors_cooperation_router
 
 api = StewardAPI(
     title="Steward API",
@@ -25,6 +26,8 @@ api = StewardAPI(
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/audit", audit_router)
+# --- v1: vendor cooperation (before the register: its /{vendor_id} route would capture /interfaces…) ---
+api.add_router("/vendors", vendors_cooperation_router)
 api.add_router("/vendors", vendors_router)
 api.add_router("/kpis", kpis_router)
 api.add_router("/service", service_router)

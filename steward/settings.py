@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 24 * 3600,
     },
 }
+# --- v1: cooperation reviews (quarterly business review, annual strategy review) per contract in force.
+CELERY_BEAT_SCHEDULE["vendors-schedule-cooperation-reviews"] = {
+    "task": "vendors.tasks.schedule_cooperation_reviews",
+    "schedule": 24 * 3600,
+}
 
 # --- E-mail: console in development and demo.
 EMAIL_BACKEND = env_str(

@@ -56,3 +56,33 @@ def _portal_panel(user: Any) -> list[Panel]:
             ],
         )
     ]
+
+
+# --- v1: cooperation (third-party staff access, reviews) ---
+
+
+@register
+def cooperation_panels(user: Any) -> list[Panel]:
+    """Staff: access still open after a third-party worker left, and cooperation reviews coming up."""
+    from vendors import cooperation_selectors as reads
+
+    if getattr(user, "vendor_id", None) is not None or not user.has_perm("vendors.view_accessgrant"):
+        return []
+    panels = [
+        Panel(
+            "Third-party staff access",
+            "System access still open after one of a vendor's people left our service.",
+            reverse("vendors:staff"),
+            [("Access left open", reads.access_alerts(user=user).count())],
+        )
+    ]
+    if user.has_perm("vendors.view_cooperationreview"):
+        panels.append(
+            Panel(
+                "Cooperation reviews",
+                "Quarterly business reviews and annual strategy reviews due in the next 45 days.",
+                reverse("vendors:reviews"),
+                [("Due ≤ 45 days", reads.upcoming_reviews(user=user).count())],
+            )
+        )
+    return panels

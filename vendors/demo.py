@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -521,7 +522,7 @@ def seed(*, today: date | None = None) -> bool:
     has not run, since the contract's service levels are its KPIs.
     """
     if Contract.objects.filter(reference="HC-CS-2025").exists():
-        return False
+        return seed_cooperation(today=today)  # v1: a database seeded before the cooperation work
     today = today or timezone.localdate()
     if not KpiDefinition.objects.filter(code="sla_attainment").exists():
         from kpis import demo as kpis_demo
@@ -536,4 +537,331 @@ def seed(*, today: date | None = None) -> bool:
     _information(manager, today)
     services.contract_alerts_raise(today=today)
     services.document_reminders_send(today=today)
+    seed_cooperation(today=today)  # v1
+    return True
+
+
+# --- v1: interfaces, shared documents, ideas, third-party staff, cooperation reviews ---------------
+
+
+def _txt(name: str, body: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(f"{name}.txt", body.encode(), content_type="text/plain")
+
+
+def _harbour_interfaces(manager: User, contract: Contract) -> None:
+    from vendors import cooperation
+
+    vendor = contract.vendor
+    for our, theirs, direction, data, channel, protocol, frequency, owner in [
+        (
+            "Steward ticketing",
+            "Genesys Cloud contact centre",
+            "both",
+            "Tickets, their events and CSAT survey answers",
+            "api",
+            "REST/JSON over TLS 1.3, OAuth client credentials",
+            "real_time",
+            "Raymond Lau (IT lead)",
+        ),
+        (
+            "Shopify order admin",
+            "Harbour Call agent desktop",
+            "to_vendor",
+            "Open orders and delivery status for order enquiries",
+            "sftp",
+            "SFTP, PGP-encrypted CSV",
+            "daily",
+            "Raymond Lau (IT lead)",
+        ),
+        (
+            "Steward vendor portal",
+            "Harbour Call workforce management",
+            "from_vendor",
+            "Monthly staffing, attrition and training report",
+            "portal",
+            "",
+            "monthly",
+            "Winnie Cheung (operations manager)",
+        ),
+    ]:
+        cooperation.interface_create(
+            actor=manager,
+            vendor=vendor,
+            contract=contract,
+            our_system=our,
+            their_system=theirs,
+            direction=direction,
+            data_exchanged=data,
+            channel=channel,
+            protocol=protocol,
+            frequency=frequency,
+            our_owner=manager,
+            their_owner=owner,
+            status="live",
+        )
+    for kind, position, title, frequency, from_party, ours, theirs, response in [
+        (
+            "report",
+            1,
+            "Monthly service report with ticket extract",
+            "monthly",
+            "vendor",
+            "Vendor manager",
+            "Operations manager",
+            "",
+        ),
+        (
+            "report",
+            2,
+            "Daily backlog and abandoned-call summary",
+            "daily",
+            "vendor",
+            "CS manager",
+            "Team leader on duty",
+            "",
+        ),
+        ("meeting", 1, "Weekly operations call", "weekly", "company", "CS manager", "Operations manager", ""),
+        (
+            "meeting",
+            2,
+            "Quarterly business review",
+            "quarterly",
+            "company",
+            "Vendor manager, CS manager",
+            "Account director",
+            "",
+        ),
+        (
+            "escalation",
+            1,
+            "Team leader on duty",
+            "ad_hoc",
+            "vendor",
+            "CS agent on shift",
+            "Team leader",
+            "30 minutes",
+        ),
+        (
+            "escalation",
+            2,
+            "Operations manager",
+            "ad_hoc",
+            "vendor",
+            "CS manager",
+            "Operations manager",
+            "4 hours",
+        ),
+        (
+            "escalation",
+            3,
+            "Account director",
+            "ad_hoc",
+            "vendor",
+            "Vendor manager",
+            "Account director",
+            "1 business day",
+        ),
+    ]:
+        cooperation.governance_item_create(
+            actor=manager,
+            vendor=vendor,
+            kind=kind,
+            position=position,
+            title=title,
+            frequency=frequency,
+            from_party=from_party,
+            our_role=ours,
+            vendor_role=theirs,
+            response_time=response,
+        )
+
+
+def _harbour_script(manager: User, vendor: Vendor) -> Any:
+    from vendors import cooperation
+
+    script = cooperation.shared_document_create(
+        actor=manager,
+        vendor=vendor,
+        title="Hotline call script and complaint-handling guideline",
+        description="What agents say and do, in Cantonese, English and Mandarin.",
+        shared_with_vendor=True,
+        upload=_txt("call-script-v1", "Greeting, verification (order number, never HKID), escalation.\n"),
+        change_note="First version for go-live.",
+    )
+    cooperation.shared_document_add_version(
+        actor=manager,
+        document=script,
+        upload=_txt(
+            "call-script-v2",
+            "Greeting, verification (order number, never HKID), escalation.\n"
+            "Typhoon signal No. 8 and black rainstorm: delivery-delay wording, callback offer.\n",
+        ),
+        change_note="Typhoon No. 8 and black-rainstorm wording; callback offer.",
+    )
+    return script
+
+
+def _harbour_ideas(manager: User, portal: User, contract: Contract) -> None:
+    from vendors import cooperation
+
+    vendor = contract.vendor
+    whatsapp = cooperation.idea_submit(
+        actor=portal,
+        vendor=vendor,
+        contract=contract,
+        title="WhatsApp Business channel for order enquiries",
+        description="Most of our callers ask where their parcel is; a WhatsApp channel with quick replies "
+        "would take them off the hotline.",
+        expected_benefit="About 25% fewer hotline calls in the evening peak",
+    )
+    cooperation.idea_decide(
+        actor=manager, idea=whatsapp, status="under_consideration", note="Check PDPO notice."
+    )
+    tracking = cooperation.idea_submit(
+        actor=portal,
+        vendor=vendor,
+        contract=contract,
+        title="Self-service order tracking in the chat widget",
+        description="Answer “where is my order” from the carrier's tracking feed before an agent picks up.",
+        expected_benefit="Shorter chat queues; agents keep the complex cases",
+    )
+    cooperation.idea_decide(
+        actor=manager, idea=tracking, status="accepted", note="Pilot with Tsuen Wan Logistics."
+    )
+    cooperation.idea_decide(
+        actor=manager, idea=tracking, status="proposal", proposal_reference="CRM-P-2025-07"
+    )
+    cooperation.idea_submit(
+        actor=manager,
+        vendor=vendor,
+        title="Joint QA calibration sessions",
+        description="Score ten calls together each month so both QA teams mark the same way.",
+    )
+
+
+def _harbour_staff(manager: User, portal: User, vendor: Vendor, script: Any, today: date) -> None:
+    from vendors import cooperation
+
+    version = script.versions.order_by("-number").first()
+    people = [
+        ("Ng Pui Shan", "Team leader", portal, 150, None),
+        ("Chan Ka Yan", "Hotline agent (Cantonese, English)", None, 120, None),
+        ("Lee Wing Sze", "Hotline agent (Cantonese, Mandarin)", None, 110, None),
+        ("Wong Chun Kit", "Chat and e-mail agent", None, 100, None),
+        ("Cheung Ho Yin", "Hotline agent (Cantonese)", None, 140, 20),
+    ]
+    for name, role, login, days_ago, left_days_ago in people:
+        onboarded = today - timedelta(days=days_ago)
+        worker = cooperation.worker_create(
+            actor=manager,
+            vendor=vendor,
+            name=name,
+            role=role,
+            email=f"{name.split()[-1].lower()}.{name.split()[0].lower()}@harbourcall.example.hk",
+            onboarded_on=onboarded,
+            user=login,
+        )
+        for task in worker.tasks.all():
+            cooperation.boarding_task_done(actor=manager, task=task)
+        cooperation.access_grant(
+            actor=manager,
+            worker=worker,
+            system="Steward ticketing",
+            access_level="agent",
+            granted_on=onboarded,
+        )
+        cooperation.access_grant(
+            actor=manager,
+            worker=worker,
+            system="Shopify order admin",
+            access_level="read-only",
+            granted_on=onboarded,
+        )
+        cooperation.training_record_add(
+            actor=manager,
+            worker=worker,
+            course="PDPO awareness for outsourced staff",
+            completed_on=onboarded + timedelta(days=2),
+            expires_on=onboarded + timedelta(days=367),
+        )
+        if version is not None:
+            cooperation.acknowledgement_record(
+                actor=manager,
+                worker=worker,
+                acknowledged_on=onboarded + timedelta(days=3),
+                shared_version=version,
+            )
+        if left_days_ago is not None:
+            left = today - timedelta(days=left_days_ago)
+            cooperation.worker_offboard(
+                actor=manager, worker=worker, offboarded_on=left, reason="Left Harbour Call."
+            )
+            ticketing = worker.access_grants.get(system="Steward ticketing")
+            cooperation.access_revoke(actor=manager, grant=ticketing, revoked_on=left)
+            # Shopify access is still open: the staff page shows the alert.
+
+
+def _harbour_reviews(manager: User, contract: Contract, today: date) -> None:
+    from vendors import cooperation
+    from vendors import cooperation_selectors as reads
+
+    start, end = cooperation.quarter_of(schedules.add_months(today, -3))
+    review = cooperation.review_schedule(
+        actor=manager,
+        contract=contract,
+        kind="quarterly",
+        period_start=start,
+        period_end=end,
+        scheduled_on=min(end + timedelta(days=cooperation.REVIEW_DELAY_DAYS), today),
+    )
+    cooperation.review_decide(
+        actor=manager,
+        review=review,
+        decision="improvement_plan",
+        rationale="The first months met the SLA on weekdays but not at weekends; abandoned calls peak on "
+        "Sunday evenings. Continue, with a plan to fix weekend cover before the next review.",
+        minutes="Harbour Call presented the staffing report; weekend roster at 78% of plan.",
+        figures=reads.review_dossier(user=manager, review=review).figures(),
+        actions=[
+            services.ActionSpec("Send the weekend recovery roster", "vendor", today + timedelta(days=14)),
+            services.ActionSpec(
+                "Approve the roster and the overtime budget", "company", today + timedelta(days=21)
+            ),
+        ],
+        plan=cooperation.PlanSpec(
+            title="Weekend service recovery",
+            objective="SLA attainment of 90% or more on Saturdays and Sundays for two months running.",
+            due_on=today + timedelta(days=90),
+            owner=manager,
+            milestones=[
+                cooperation.MilestoneSpec("Weekend roster at 95% of plan", today + timedelta(days=30)),
+                cooperation.MilestoneSpec(
+                    "Callback for abandoned weekend calls live", today + timedelta(days=60)
+                ),
+                cooperation.MilestoneSpec("Two months at 90% weekend SLA", today + timedelta(days=90)),
+            ],
+        ),
+        today=today,
+    )
+    cooperation.reviews_schedule_upcoming(today=today)
+
+
+def seed_cooperation(*, today: date | None = None) -> bool:
+    """Interfaces, governance, a shared script with two versions, ideas, Harbour Call's people
+    working for us (one left with access still open), a decided quarterly review with its
+    improvement plan and the upcoming reviews. Returns False when it is already there."""
+    from vendors.models import SystemInterface
+
+    contract = Contract.objects.filter(reference="HC-CS-2025").select_related("vendor").first()
+    if contract is None or SystemInterface.objects.filter(vendor=contract.vendor).exists():
+        return False
+    today = today or timezone.localdate()
+    manager = User.objects.get(username="vendor.manager")
+    portal = User.objects.get(username="portal.harbourcall")
+    with transaction.atomic():
+        _harbour_interfaces(manager, contract)
+        script = _harbour_script(manager, contract.vendor)
+        _harbour_ideas(manager, portal, contract)
+        _harbour_staff(manager, portal, contract.vendor, script, today)
+        _harbour_reviews(manager, contract, today)
     return True

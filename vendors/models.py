@@ -78,6 +78,8 @@ class Vendor(StewardModel):
 
     class Meta:
         ordering = ["name"]
+        # v1: the register page reads the first page by name without sorting the whole table.
+        indexes = [models.Index(fields=["name", "id"], name="vendors_vendor_name_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -423,6 +425,11 @@ class ContractVersion(StewardModel):
         indexes = [
             models.Index(fields=["status", "effective_end"]),
             models.Index(fields=["status", "notice_by"]),
+            # v1: "is this version renewed by a later one?" (selectors.renewals) looks up a contract's
+            # active versions by start; without it SQLite scans every active version per row.
+            models.Index(fields=["contract", "status", "start"], name="vendors_version_renewal_idx"),
+            # v1: the renewals page reads versions in notice order a page at a time (selectors.renewals).
+            models.Index(fields=["status", "notice_by", "effective_end"], name="vendors_version_notice_idx"),
         ]
 
     def __str__(self) -> str:
@@ -1018,3 +1025,483 @@ class UpdateRequest(StewardModel):
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.OPEN and self.due_on < timezone.localdate()
+
+
+# --- v1: interfaces, shared documents, ideas, third-party staff, cooperation reviews --------------
+
+
+class SystemInterface(StewardModel):
+    """A connection between our management system and the vendor's (seed 000 §1 "examine the
+    management system of the outsourcing vendors to interface with the internal management of the
+    enterprise"): which systems, which way, what passes, how and how often, who owns each end.
+    The interface is the pipe; the information-exchange register (:class:`DataFlow`) says what
+    data goes through it and on what basis.
+    """
+
+    class Direction(models.TextChoices):
+        TO_VENDOR = "to_vendor", "Ours → vendor's"
+        FROM_VENDOR = "from_vendor", "Vendor's → ours"
+        BOTH = "both", "Both ways"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        LIVE = "live", "Live"
+        SUSPENDED = "suspended", "Suspended"
+        RETIRED = "retired", "Retired"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="interfaces")
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="interfaces"
+    )
+    our_system = models.CharField(max_length=200, help_text="e.g. Steward ticketing, Shopify order admin")
+    their_system = models.CharField(max_length=200, help_text="e.g. Genesys Cloud contact centre")
+    direction = models.CharField(max_length=12, choices=Direction.choices)
+    data_exchanged = models.CharField(max_length=500, help_text="What passes, e.g. tickets and their events")
+    channel = models.CharField(max_length=14, choices=DataFlow.Channel.choices)
+    protocol = models.CharField(max_length=100, blank=True, help_text="e.g. REST/JSON over TLS 1.3, SFTP")
+    frequency = models.CharField(max_length=10, choices=DataFlow.Frequency.choices)
+    our_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    their_owner = models.CharField(max_length=200, blank=True, help_text="The vendor's owner of their end.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    notes = models.TextField(blank=True)
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+    personal_data_fields: ClassVar[frozenset[str]] = frozenset({"their_owner"})
+
+    class Meta:
+        ordering = ["vendor_id", "our_system", "their_system", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.our_system} ↔ {self.their_system}"
+
+
+class GovernanceItem(StewardModel):
+    """How we and a vendor work together beyond the systems: the reports exchanged, the meetings
+    and their cadence, and the escalation path (level by level, with the response time expected)."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "Report exchanged"
+        MEETING = "meeting", "Meeting"
+        ESCALATION = "escalation", "Escalation step"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="governance_items")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=1, help_text="For escalation: the level (1 first).")
+    title = models.CharField(max_length=200, help_text="e.g. Monthly service report, Weekly operations call")
+    frequency = models.CharField(max_length=10, choices=DataFlow.Frequency.choices, default="ad_hoc")
+    from_party = models.CharField(max_length=8, choices=Party.choices, default=Party.VENDOR)
+    our_role = models.CharField(max_length=200, blank=True, help_text="Who takes part on our side.")
+    vendor_role = models.CharField(max_length=200, blank=True, help_text="Who takes part on theirs.")
+    response_time = models.CharField(max_length=100, blank=True, help_text="For escalation, e.g. 4 hours.")
+    notes = models.CharField(max_length=500, blank=True)
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        ordering = ["vendor_id", "kind", "position", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class SharedDocument(StewardModel):
+    """A document we keep with a vendor under version control (seed 000 §3 "manage related
+    information and data to ensure accuracy and circulation"): guidelines, procedures, scripts.
+    A new version never replaces the old ones; the vendor's portal users see it only when shared."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="shared_documents")
+    title = models.CharField(max_length=200)
+    description = models.CharField(max_length=500, blank=True)
+    shared_with_vendor = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        ordering = ["vendor_id", "title"]
+        constraints = [models.UniqueConstraint(fields=["vendor", "title"], name="vendors_shared_title_once")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def scope_for(cls, user: User, action: str) -> Q | None:
+        return Q(shared_with_vendor=True) if _is_portal(user) else Q()
+
+
+def shared_version_path(instance: SharedDocumentVersion, filename: str) -> str:
+    """Stored under a name Steward chooses (``core.uploads``), never the uploader's."""
+    return f"vendors/shared/{instance.document_id}/{filename}"
+
+
+class SharedDocumentVersion(StewardModel):
+    """One version of a shared document: the file, who uploaded it, when, and what changed."""
+
+    document = models.ForeignKey(SharedDocument, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=shared_version_path, max_length=300)
+    file_name = models.CharField(max_length=255, help_text="The name it was uploaded with.")
+    content_type = models.CharField(max_length=100, help_text="Detected from the content.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    change_note = models.CharField(max_length=500)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    vendor_path: ClassVar[str | None] = "document__vendor_id"
+
+    class Meta:
+        ordering = ["document_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="vendors_shared_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+    @classmethod
+    def scope_for(cls, user: User, action: str) -> Q | None:
+        return Q(document__shared_with_vendor=True) if _is_portal(user) else Q()
+
+
+class Idea(StewardModel):
+    """An improvement idea from the vendor (submitted in the portal) or from our staff (seeds 001/002
+    "obtain their latest progress and ideas"). An accepted idea can be turned into a proposal: the
+    proposals package does not exist yet, so the conversion is the status ``proposal`` and a
+    reference that the proposals work will replace with a link to its Proposal."""
+
+    class Source(models.TextChoices):
+        VENDOR = "vendor", "The vendor"
+        COMPANY = "company", "Our staff"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        UNDER_CONSIDERATION = "under_consideration", "Under consideration"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Not taken forward"
+        PROPOSAL = "proposal", "Turned into a proposal"
+
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        Status.NEW: (Status.UNDER_CONSIDERATION, Status.ACCEPTED, Status.REJECTED),
+        Status.UNDER_CONSIDERATION: (Status.ACCEPTED, Status.REJECTED),
+        Status.ACCEPTED: (Status.PROPOSAL,),
+        Status.REJECTED: (),
+        Status.PROPOSAL: (),
+    }
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="ideas")
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="ideas"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    expected_benefit = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    proposal_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The proposal it became (to be linked to proposals.Proposal by the proposals work).",
+    )
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="proposal") | ~Q(proposal_reference=""),
+                name="vendors_idea_proposal_has_reference",
+                violation_error_message="An idea turned into a proposal names the proposal.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def scope_for(cls, user: User, action: str) -> Q | None:
+        # Our own staff's ideas about a vendor are internal; the vendor sees the ones it sent.
+        return Q(source=cls.Source.VENDOR) if _is_portal(user) else Q()
+
+
+class ThirdPartyWorker(StewardModel):
+    """One of the vendor's people working for us (seed 001 "managing third party staff as own
+    staff"): role, on- and off-boarding dates, and, when they sign in to Steward, their user."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="workers")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    role = models.CharField(max_length=200, help_text="e.g. Team leader, hotline (Cantonese)")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="third_party_worker",
+        help_text="Their Steward portal login, if they have one.",
+    )
+    onboarded_on = models.DateField()
+    offboarded_on = models.DateField(null=True, blank=True)
+    offboarding_reason = models.CharField(max_length=300, blank=True)
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+    personal_data_fields: ClassVar[frozenset[str]] = frozenset({"name", "email"})
+
+    class Meta:
+        ordering = ["vendor_id", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offboarded_on__isnull=True) | Q(offboarded_on__gte=F("onboarded_on")),
+                name="vendors_worker_offboarded_after_onboarded",
+                violation_error_message="Off-boarding is on or after on-boarding.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.offboarded_on is None or self.offboarded_on > timezone.localdate()
+
+
+class AccessGrant(StewardModel):
+    """Access to one of our systems granted to a third-party worker, from a date until revoked."""
+
+    worker = models.ForeignKey(ThirdPartyWorker, on_delete=models.CASCADE, related_name="access_grants")
+    system = models.CharField(max_length=200, help_text="e.g. Steward ticketing, Shopify admin")
+    access_level = models.CharField(max_length=100, help_text="e.g. agent, read-only, administrator")
+    granted_on = models.DateField()
+    revoked_on = models.DateField(null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    vendor_path: ClassVar[str | None] = "worker__vendor_id"
+
+    class Meta:
+        ordering = ["worker_id", "system", "-granted_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True) | Q(revoked_on__gte=F("granted_on")),
+                name="vendors_access_revoked_after_granted",
+                violation_error_message="Access is revoked on or after it was granted.",
+            )
+        ]
+        indexes = [models.Index(fields=["revoked_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.access_level})"
+
+
+class TrainingRecord(StewardModel):
+    """A course a third-party worker completed (e.g. PDPO awareness), with its expiry if it has one."""
+
+    worker = models.ForeignKey(ThirdPartyWorker, on_delete=models.CASCADE, related_name="training")
+    course = models.CharField(max_length=200)
+    completed_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+
+    vendor_path: ClassVar[str | None] = "worker__vendor_id"
+
+    class Meta:
+        ordering = ["worker_id", "-completed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("completed_on")),
+                name="vendors_training_expires_after_completion",
+                violation_error_message="Training expires after it is completed.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.course
+
+
+class GuidelineAcknowledgement(StewardModel):
+    """A worker's acknowledgement that they read a named version of one of our guidelines."""
+
+    worker = models.ForeignKey(ThirdPartyWorker, on_delete=models.CASCADE, related_name="acknowledgements")
+    document_title = models.CharField(max_length=200)
+    document_version = models.CharField(max_length=40)
+    shared_version = models.ForeignKey(
+        SharedDocumentVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_on = models.DateField()
+
+    vendor_path: ClassVar[str | None] = "worker__vendor_id"
+
+    class Meta:
+        ordering = ["worker_id", "document_title", "-acknowledged_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "document_title", "document_version"], name="vendors_acknowledged_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_title} v{self.document_version}"
+
+
+class BoardingTask(StewardModel):
+    """One line of a worker's on-boarding or off-boarding checklist."""
+
+    class Kind(models.TextChoices):
+        ONBOARDING = "onboarding", "On-boarding"
+        OFFBOARDING = "offboarding", "Off-boarding"
+
+    worker = models.ForeignKey(ThirdPartyWorker, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    vendor_path: ClassVar[str | None] = "worker__vendor_id"
+
+    class Meta:
+        ordering = ["worker_id", "kind", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CooperationReview(StewardModel):
+    """A scheduled review of the cooperation strategy with a vendor (seed 000 §3 "regularly review the
+    cooperation strategy"): a quarterly business review or an annual strategy review of one contract
+    over a period, ending in a decision with its rationale, follow-up actions and, when the decision
+    is an improvement plan, the plan. ``figures`` keeps what the reviewers saw when they decided."""
+
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", "Quarterly business review"
+        ANNUAL = "annual", "Annual strategy review"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue as is"
+        EXPAND = "expand", "Expand the scope"
+        RENEGOTIATE = "renegotiate", "Renegotiate the terms"
+        IMPROVEMENT_PLAN = "improvement_plan", "Improvement plan"
+        EXIT = "exit", "Exit"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="reviews")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Last day of the period reviewed.")
+    scheduled_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    meeting = models.ForeignKey(
+        LiaisonEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The review meeting in the liaison log; its action items are the follow-up actions.",
+    )
+    figures = models.JSONField(default=dict, blank=True, help_text="The figures the reviewers saw.")
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        ordering = ["-scheduled_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "kind", "period_start"], name="vendors_review_once"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="vendors_review_period_order",
+                violation_error_message="A review period ends on or after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(decision=""),
+                name="vendors_completed_review_has_decision",
+                violation_error_message="A completed review records its decision.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d}"
+
+
+class VendorImprovementPlan(StewardModel):
+    """An improvement plan agreed with a vendor, with milestones (a cooperation review's decision
+    "improvement plan" requires one). The vendor's portal users see their own plans."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Not achieved"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="improvement_plans")
+    review = models.OneToOneField(
+        CooperationReview, null=True, blank=True, on_delete=models.PROTECT, related_name="improvement_plan"
+    )
+    title = models.CharField(max_length=200)
+    objective = models.TextField(help_text="What must be true when the plan is done.")
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ImprovementMilestone(StewardModel):
+    """A dated step of an improvement plan."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        MISSED = "missed", "Missed"
+
+    plan = models.ForeignKey(VendorImprovementPlan, on_delete=models.CASCADE, related_name="milestones")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    vendor_path: ClassVar[str | None] = "plan__vendor_id"
+
+    class Meta:
+        ordering = ["plan_id", "due_on", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -41,6 +41,8 @@ from vendors.models import (
     VendorStatusChange,
 )
 
+MAX_NOTICE_DAYS = 730  # ContractVersion.notice_period_days' validator
+
 # --- Vendors --------------------------------------------------------------------------------------
 
 
@@ -250,9 +252,15 @@ def renewals(*, user: Any, within_days: int = 120, today: date | None = None) ->
         status=ContractVersion.Status.ACTIVE,
         start__gt=OuterRef("effective_end"),
     )
+    # v1: a version still in force has notice_by ≥ today − the longest notice period (730 days), so this
+    # bound changes no answer; it lets the (status, notice_by, effective_end) index be read in page
+    # order from there and stop at the page, instead of sorting every version in force.
+    earliest_notice = today - timedelta(days=MAX_NOTICE_DAYS)
     return (
         ContractVersion.objects.restrict(user)
-        .filter(status=ContractVersion.Status.ACTIVE, effective_end__gte=today)
+        .filter(
+            status=ContractVersion.Status.ACTIVE, effective_end__gte=today, notice_by__gte=earliest_notice
+        )
         .filter(Q(notice_by__lte=horizon) | Q(effective_end__lte=horizon))
         .exclude(Exists(renewed))
         .select_related("contract__vendor", "contract__owner")

@@ -8,7 +8,7 @@ from datetime import date
 from celery import shared_task
 
 from core import context
-from vendors import services
+from vendors import cooperation, services
 
 
 def _day(today: str | None) -> date | None:
@@ -34,3 +34,13 @@ def remind_expiring_documents(today: str | None = None) -> int:
     """Daily: remind vendor managers of certificates and documents about to expire."""
     with context.acting_as(None, channel="task"):
         return services.document_reminders_send(today=_day(today))
+
+
+# --- v1: cooperation reviews ---
+
+
+@shared_task(name="vendors.tasks.schedule_cooperation_reviews")
+def schedule_cooperation_reviews(today: str | None = None) -> int:
+    """Daily: each contract in force gets its quarterly business review and annual strategy review."""
+    with context.acting_as(None, channel="task"):
+        return cooperation.reviews_schedule_upcoming(today=_day(today))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vendors import views
+from vendors import views, views_cooperation
 
 app_name = "vendors"
 urlpatterns = [
@@ -50,4 +50,23 @@ urlpatterns = [
     path("actions/<int:pk>/", views.action_update, name="action_update"),
     path("requests/<int:pk>/respond/", views.request_respond, name="request_respond"),
     path("requests/<int:pk>/close/", views.request_close, name="request_close"),
+    # --- v1: interfaces, shared documents, ideas, third-party staff, cooperation reviews ---
+    path("interfaces/", views_cooperation.interfaces, name="interfaces"),
+    path("<int:pk>/interfaces/new/", views_cooperation.interface_add, name="interface_add"),
+    path("<int:pk>/governance/", views_cooperation.governance_add, name="governance_add"),
+    path("<int:pk>/shared/new/", views_cooperation.shared_add, name="shared_add"),
+    path("shared/<int:pk>/", views_cooperation.shared_detail, name="shared_detail"),
+    path("shared/<int:pk>/sharing/", views_cooperation.shared_sharing, name="shared_sharing"),
+    path("shared/versions/<int:pk>/file/", views_cooperation.shared_file, name="shared_file"),
+    path("ideas/", views_cooperation.ideas, name="ideas"),
+    path("ideas/<int:pk>/", views_cooperation.idea_detail, name="idea_detail"),
+    path("staff/", views_cooperation.staff, name="staff"),
+    path("<int:pk>/staff/new/", views_cooperation.worker_add, name="worker_add"),
+    path("staff/<int:pk>/", views_cooperation.worker_detail, name="worker_detail"),
+    path("staff/access/<int:pk>/revoke/", views_cooperation.access_revoke, name="access_revoke"),
+    path("staff/tasks/<int:pk>/done/", views_cooperation.task_done, name="task_done"),
+    path("reviews/", views_cooperation.reviews, name="reviews"),
+    path("contracts/<int:pk>/reviews/", views_cooperation.review_schedule, name="review_schedule"),
+    path("reviews/<int:pk>/", views_cooperation.review_detail, name="review_detail"),
+    path("milestones/<int:pk>/", views_cooperation.milestone_update, name="milestone_update"),
 ]

@@ -35,8 +35,11 @@ from vendors.models import (
     UpdateRequest,
     Vendor,
 )
+from vendors.paging import Window
 
 CALENDAR_PAGE_SIZE = 50
+VENDOR_PAGE_SIZE = 50
+RENEWALS_PAGE_SIZE = 50
 
 
 def _actor(request: HttpRequest) -> User:
@@ -85,8 +88,11 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
         status=status if status in Vendor.Status.values else "",
         category=category if category in ServiceCategory.values else "",
     )
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "vendors": vendors,
+        "vendors": Window(vendors, request.GET.get("page"), VENDOR_PAGE_SIZE),
+        "query": query.urlencode(),
         "statuses": Vendor.Status.choices,
         "categories": ServiceCategory.choices,
         "can_add": request.user.has_perm("vendors.add_vendor"),
@@ -150,6 +156,9 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": user.has_perm("vendors.change_vendor"),
         "today": timezone.localdate(),
     }
+    from vendors import views_cooperation  # v1: interfaces, staff, reviews… (imports this module)
+
+    context.update(views_cooperation.vendor_sections(request, vendor))
     return render(request, "vendors/vendor_detail.html", context)
 
 
@@ -576,7 +585,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     """The obligation calendar, paged, filtered by dates and status (HTMX swaps the table)."""
     _need(request, "vendors.view_obligationinstance")
     rows, form = _calendar_rows(request)
-    page = Paginator(rows, CALENDAR_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A window, not a Paginator: counting every instance would grow with the calendar (v1, bench).
+    page = Window(rows, request.GET.get("page"), CALENDAR_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"page": page, "form": form, "query": query.urlencode(), "today": timezone.localdate()}
@@ -700,8 +710,15 @@ def renewals(request: HttpRequest) -> HttpResponse:
     except ValueError:
         within = 120
     context = {
-        "versions": selectors.renewals(user=request.user, within_days=within),
-        "alerts": selectors.alerts_open(user=request.user),
+        # Soonest first, a page at a time: the window reads the same rows however many contracts exist.
+        "versions": Window(
+            selectors.renewals(user=request.user, within_days=within),
+            request.GET.get("page"),
+            RENEWALS_PAGE_SIZE,
+        ),
+        "alerts": Window(
+            selectors.alerts_open(user=request.user), request.GET.get("alerts"), RENEWALS_PAGE_SIZE
+        ),
         "within": within,
         "today": timezone.localdate(),
         "can_acknowledge": request.user.has_perm("vendors.change_contractalert"),
@@ -1016,4 +1033,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         "response_form": forms.ResponseForm(),
         "today": today,
     }
+    from vendors import views_cooperation  # v1: shared documents, ideas, staff, plans (imports this module)
+
+    context.update(views_cooperation.portal_sections(request))
     return render(request, "vendors/portal.html", context)

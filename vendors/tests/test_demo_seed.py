@@ -59,7 +59,8 @@ def test_the_seed_records_harbour_calls_contract_and_its_liaison(demo_people):
     assert set(
         contract.obligations.get(title="Monthly service report").instances.values_list("status", flat=True)
     ) >= {"waived", "met"}
-    assert ActionItem.objects.filter(entry__contract=contract).count() == 3
+    # Three from the monthly service review, two from the quarterly business review (v1).
+    assert ActionItem.objects.filter(entry__contract=contract).count() == 5
     assert UpdateRequest.objects.filter(vendor=contract.vendor, status="open").count() == 1
     assert RiskAssessment.objects.count() == 4
     assert ContractAlert.objects.filter(
