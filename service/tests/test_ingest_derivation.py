@@ -54,14 +54,20 @@ def test_reopen_counts_and_the_last_resolution_is_kept(teams):
 
 
 def test_a_new_ticket_with_an_agent_reply_is_open(teams):
-    rows = [event("T-2", "e1", "created", "2026-10-05T09:00:00"), event("T-2", "e2", "agent_reply", "2026-10-05T09:10:00")]
+    rows = [
+        event("T-2", "e1", "created", "2026-10-05T09:00:00"),
+        event("T-2", "e2", "agent_reply", "2026-10-05T09:10:00"),
+    ]
     ingest(numbered(rows), actor=None, via="test")
     assert Ticket.objects.get(external_id="T-2").status == Ticket.Status.OPEN
 
 
 @pytest.mark.parametrize(("kind", "flag"), [("merged", "is_merged"), ("spam", "is_spam")])
 def test_merged_and_spam_are_flagged_and_closed(teams, kind, flag):
-    rows = [event("T-3", "e1", "created", "2026-10-05T09:00:00"), event("T-3", "e2", kind, "2026-10-05T09:05:00")]
+    rows = [
+        event("T-3", "e1", "created", "2026-10-05T09:00:00"),
+        event("T-3", "e2", kind, "2026-10-05T09:05:00"),
+    ]
     ingest(numbered(rows), actor=None, via="test")
     ticket = Ticket.objects.get(external_id="T-3")
     assert getattr(ticket, flag) is True
@@ -79,7 +85,11 @@ def test_vendor_follows_the_agent_or_the_team_and_is_empty_in_house(teams, vendo
     outsourced = Ticket.objects.get(external_id="T-out")
     assert outsourced.vendor_id == vendor.pk
     agent = Agent.objects.get(external_id="hc-07")
-    assert (agent.name, agent.vendor_id, agent.team.code) == ("Raymond Chow", vendor.pk, "harbourcall-hotline")
+    assert (agent.name, agent.vendor_id, agent.team.code) == (
+        "Raymond Chow",
+        vendor.pk,
+        "harbourcall-hotline",
+    )
     assert outsourced.agent == agent
     assert result.agents_created == 2
 
@@ -90,7 +100,9 @@ def test_events_out_of_order_are_accepted_and_ordered_by_time(teams):
     assert result.errors == []
     ticket = Ticket.objects.get(external_id="T-1")
     assert ticket.status == Ticket.Status.RESOLVED
-    kinds = list(TicketEvent.objects.filter(ticket=ticket).order_by("occurred_at").values_list("kind", flat=True))
+    kinds = list(
+        TicketEvent.objects.filter(ticket=ticket).order_by("occurred_at").values_list("kind", flat=True)
+    )
     assert kinds[0] == "created" and kinds[-1] == "resolved"
     # The ticket's fields come from its newest row, wherever it stood in the file.
     assert ticket.subject == "Order T-1 arrived damaged"
