@@ -286,3 +286,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 
 # A TrueType/OpenType font with Chinese glyphs for PDF exports (a Debian CJK font is found by itself).
 STEWARD_PDF_FONT = env_str("STEWARD_PDF_FONT", "")
+
+# --- service ingest (issue 4 item 1) ---
+# Shared secret of the helpdesk webhook (HMAC-SHA256 of the raw body, docs/service.md); empty = off.
+STEWARD_HELPDESK_WEBHOOK_SECRET = env_str("STEWARD_HELPDESK_WEBHOOK_SECRET", "")

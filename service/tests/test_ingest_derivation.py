@@ -85,11 +85,8 @@ def test_vendor_follows_the_agent_or_the_team_and_is_empty_in_house(teams, vendo
     outsourced = Ticket.objects.get(external_id="T-out")
     assert outsourced.vendor_id == vendor.pk
     agent = Agent.objects.get(external_id="hc-07")
-    assert (agent.name, agent.vendor_id, agent.team.code) == (
-        "Raymond Chow",
-        vendor.pk,
-        "harbourcall-hotline",
-    )
+    assert (agent.name, agent.vendor_id) == ("Raymond Chow", vendor.pk)
+    assert agent.team is not None and agent.team.code == "harbourcall-hotline"
     assert outsourced.agent == agent
     assert result.agents_created == 2
 
@@ -117,4 +114,5 @@ def test_status_assigned_and_internal_events_keep_their_agent(teams):
     ingest(numbered(rows), actor=None, via="test")
     ticket = Ticket.objects.get(external_id="T-4")
     assert ticket.status == Ticket.Status.ON_HOLD
-    assert TicketEvent.objects.get(ticket=ticket, external_id="e2").agent.external_id == "a-02"
+    assigned = TicketEvent.objects.get(ticket=ticket, external_id="e2")
+    assert assigned.agent is not None and assigned.agent.external_id == "a-02"
