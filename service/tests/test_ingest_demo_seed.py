@@ -20,7 +20,7 @@ def test_the_seed_builds_realistic_tickets_through_the_ingest_path(vendor):
     assert Team.objects.count() == 3
     assert Team.objects.get(code="harbourcall-hotline").vendor == vendor
     assert 18 <= Agent.objects.count() <= 22
-    assert Agent.objects.get(user=agent_user).name == "Kelvin Ho"
+    assert Agent.objects.get(user_id=agent_user.pk).name == "Kelvin Ho"
     assert Ticket.objects.count() == 1500
     span = Ticket.objects.aggregate(first=Min("opened_at"), last=Max("opened_at"))
     assert span["first"] >= datetime(2026, 7, 31, 16, 0, tzinfo=UTC)  # 1 Aug HKT
