@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
 
 from core.testing.factories import UserFactory
 from service import demo
@@ -25,10 +25,8 @@ def test_the_seed_builds_realistic_tickets_through_the_ingest_path(vendor):
     span = Ticket.objects.aggregate(first=Min("opened_at"), last=Max("opened_at"))
     assert span["first"] >= datetime(2026, 7, 31, 16, 0, tzinfo=UTC)  # 1 Aug HKT
     assert span["last"] < datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # before 1 Nov HKT
-    by_vendor: dict[int | None, int] = dict(
-        Ticket.objects.values_list("vendor__code").annotate(n=Count("id")).values_list("vendor__code", "n")
-    )
-    assert by_vendor["harbourcall"] > 300 and by_vendor[None] > 900
+    assert Ticket.objects.filter(vendor=vendor).count() > 300
+    assert Ticket.objects.filter(vendor__isnull=True).count() > 900
     kinds = set(TicketEvent.objects.values_list("kind", flat=True))
     assert kinds == set(TicketEvent.Kind.values)
     assert Ticket.objects.filter(status="resolved").count() > 1200
