@@ -569,7 +569,7 @@ def _check_stage(cursor: Any) -> list[RowError]:
     return sorted(errors + found, key=lambda e: (e.line, e.field))
 
 
-def _write_stage(cursor: Any, result: IngestResult) -> set[int]:
+def _write_stage(cursor: Any, result: IngestResult, tickets_in_batch: int) -> set[int]:
     """Agents, tickets, events and derived figures from the staged rows; the ids of changed tickets."""
     now = _now_param()
     cursor.execute("SELECT COUNT(*) FROM svc_stage")
@@ -580,10 +580,14 @@ def _write_stage(cursor: Any, result: IngestResult) -> set[int]:
     cursor.execute(_NEW_TICKETS, [now, now])
     created = {row[0] for row in cursor.fetchall()}
     result.tickets_created += len(created)
-    if _postgres() and len(created) > ANALYZE_AFTER:
+    updated: set[int] = set()
+    if len(created) < tickets_in_batch:  # some tickets were stored before: their fields may change
+        if _postgres() and len(created) > ANALYZE_AFTER:
+            cursor.execute("ANALYZE service_ticket")
+        cursor.execute(_UPDATE_TICKETS, [now])
+        updated = {row[0] for row in cursor.fetchall()} - created
+    elif _postgres() and len(created) > ANALYZE_AFTER:
         cursor.execute("ANALYZE service_ticket")
-    cursor.execute(_UPDATE_TICKETS, [now])
-    updated = {row[0] for row in cursor.fetchall()} - created
     result.tickets_updated += len(updated)
     cursor.execute(_NEW_EVENTS, [now, now])
     with_events = [row[0] for row in cursor.fetchall()]
@@ -615,7 +619,7 @@ def _ingest_chunk(
         _create_stage(cursor)
         _load_stage(cursor, rows)
         result.errors.extend(_check_stage(cursor))
-        changed = _write_stage(cursor, result)
+        changed = _write_stage(cursor, result, len({(row[1], row[2]) for row in rows}))
         cursor.execute("DROP TABLE svc_stage")
         cursor.execute("DROP TABLE svc_touched")
     if changed:
