@@ -149,3 +149,13 @@ def test_portal_users_see_only_their_vendors_tickets(
     assert_outsider_blocked(client, outsider, "GET", f"{TICKETS}/{theirs.pk}", secrets=("Refund for order",))
     assert_outsider_blocked(client, outsider, "GET", TICKETS, secrets=("Z-2",))
     assert_outsider_blocked(client, outsider, "POST", TICKETS, body=ticket("Z-3"))
+
+
+def test_a_manager_sets_up_teams_before_importing_to_them(client, cs_manager, cs_agent, vendor):
+    body = {"code": "hc-chat", "name": "Harbour Call chat", "vendor_id": vendor.pk}
+    created = api_call(client, "POST", "/api/v1/service/teams", cs_manager, body)
+    assert created.status_code == 201 and created.json()["vendor_id"] == vendor.pk
+    assert_problem(api_call(client, "POST", "/api/v1/service/teams", cs_manager, body), 422, kind="rule")
+    assert_problem(api_call(client, "POST", "/api/v1/service/teams", cs_agent, {**body, "code": "x"}), 403)
+    sent = api_call(client, "POST", TICKETS, cs_manager, ticket(team="hc-chat"))
+    assert sent.json()["ticket"]["vendor"] == "harbourcall"
