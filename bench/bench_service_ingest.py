@@ -33,8 +33,8 @@ from vendors.models import Vendor
 FULL_SIZE = 5_000_000
 TICKET_COLUMNS = (
     "id, source, external_id, subject, channel, priority, status, customer_tier, team_id, agent_id, "
-    "vendor_id, is_merged, is_spam, opened_at, first_response_at, first_resolved_at, resolved_at, reopen_count, "
-    "agent_reply_count, created_at, updated_at"
+    "vendor_id, is_merged, is_spam, opened_at, first_response_at, first_resolved_at, resolved_at, "
+    "reopen_count, agent_reply_count, created_at, updated_at"
 )
 EVENT_COLUMNS = "ticket_id, external_id, kind, occurred_at, agent_id, status, created_at, updated_at"
 
