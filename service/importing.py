@@ -447,15 +447,74 @@ LEFT JOIN service_agent ag ON ag.source = l.source AND ag.external_id = l.agent
 WHERE l.rn = 1
 """
 
+_STATUS_KINDS = "('created', 'status_change', 'resolved', 'reopened', 'merged', 'spam')"
+_RESOLUTION = "(e.kind = 'resolved' OR (e.kind = 'status_change' AND e.status IN ('resolved', 'closed')))"
+
+
+def _derivation(events: str, keys: tuple[str, ...], tie_break: str) -> str:
+    """SQL: per ticket (KEYS) of the EVENTS (aliased ``e``), everything its events say about it.
+
+    Status: the newest status-bearing event decides (created → new, status_change → its status,
+    resolved, reopened → open, merged and spam → closed); a new ticket with a public reply is open.
+    Events at the same instant are ordered by TIE_BREAK.
+    """
+    keys_e = ", ".join(f"e.{k}" for k in keys)
+    keys_a = ", ".join(f"a.{k}" for k in keys)
+    joined = " AND ".join(f"st.{k} = a.{k}" for k in keys)
+    return f"""
+  SELECT {keys_a}, a.opened_at,
+    CASE WHEN st.status = 'new' AND a.agent_reply_count > 0 THEN 'open' ELSE st.status END AS status,
+    a.first_response_at, a.first_resolved_at,
+    CASE WHEN st.status IN ('resolved', 'closed') THEN a.last_resolved_at END AS resolved_at,
+    a.reopen_count, a.agent_reply_count, a.is_merged, a.is_spam
+  FROM (
+    SELECT {keys_e},
+      MIN(CASE WHEN e.kind = 'created' THEN e.occurred_at END) AS opened_at,
+      SUM(CASE WHEN e.kind = 'agent_reply' THEN 1 ELSE 0 END) AS agent_reply_count,
+      MIN(CASE WHEN e.kind = 'agent_reply' THEN e.occurred_at END) AS first_response_at,
+      MIN(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS first_resolved_at,
+      MAX(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS last_resolved_at,
+      SUM(CASE WHEN e.kind = 'reopened' THEN 1 ELSE 0 END) AS reopen_count,
+      MAX(CASE WHEN e.kind = 'merged' THEN 1 ELSE 0 END) = 1 AS is_merged,
+      MAX(CASE WHEN e.kind = 'spam' THEN 1 ELSE 0 END) = 1 AS is_spam
+    FROM {events}
+    GROUP BY {keys_e}
+  ) a
+  JOIN (
+    SELECT z.* FROM (
+      SELECT {keys_e},
+        CASE e.kind WHEN 'created' THEN 'new' WHEN 'resolved' THEN 'resolved' WHEN 'reopened' THEN 'open'
+          WHEN 'merged' THEN 'closed' WHEN 'spam' THEN 'closed' ELSE e.status END AS status,
+        ROW_NUMBER() OVER (PARTITION BY {keys_e} ORDER BY e.occurred_at DESC, {tie_break} DESC) AS rn
+      FROM {events}
+      WHERE e.kind IN {_STATUS_KINDS}
+    ) z WHERE z.rn = 1
+  ) st ON {joined}
+"""  # noqa: S608 (fixed SQL text: constants only)
+
+
+_DERIVED = (
+    "status",
+    "first_response_at",
+    "first_resolved_at",
+    "resolved_at",
+    "reopen_count",
+    "agent_reply_count",
+    "is_merged",
+    "is_spam",
+)
+
+# A new ticket's events are all in the batch: its figures come straight from the staged rows.
 _NEW_TICKETS = f"""
-INSERT INTO service_ticket (source, external_id, subject, channel, priority, status, customer_tier, team_id,
-  agent_id, vendor_id, is_merged, is_spam, opened_at, reopen_count, agent_reply_count, created_at, updated_at)
-SELECT l.source, l.ticket_ext, l.subject, l.channel, l.priority, 'new', l.customer_tier, l.team_id,
-  l.agent_id, l.vendor_id, FALSE, FALSE, c.at, 0, 0, %s, %s
+INSERT INTO service_ticket (source, external_id, subject, channel, priority, customer_tier, team_id,
+  agent_id, vendor_id, opened_at, {", ".join(_DERIVED)}, created_at, updated_at)
+SELECT l.source, l.ticket_ext, l.subject, l.channel, l.priority, l.customer_tier, l.team_id,
+  l.agent_id, l.vendor_id, d.opened_at, {", ".join(f"d.{c}" for c in _DERIVED)}, %s, %s
 FROM ({_LATEST}) l
-JOIN (SELECT source, ticket_ext, MIN(occurred_at) AS at FROM svc_stage WHERE kind = 'created'
-      GROUP BY source, ticket_ext) c ON c.source = l.source AND c.ticket_ext = l.ticket_ext
-WHERE NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.source = l.source AND t.external_id = l.ticket_ext)
+JOIN ({_derivation("svc_stage e", ("source", "ticket_ext"), "e.line")}) d
+  ON d.source = l.source AND d.ticket_ext = l.ticket_ext
+WHERE d.opened_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.source = l.source AND t.external_id = l.ticket_ext)
 RETURNING id
 """  # noqa: S608 (fixed SQL text: constants only, values go in as parameters)
 
@@ -484,51 +543,11 @@ ON CONFLICT (ticket_id, external_id) DO NOTHING
 RETURNING ticket_id
 """
 
-_RESOLUTION = "(e.kind = 'resolved' OR (e.kind = 'status_change' AND e.status IN ('resolved', 'closed')))"
-_DERIVED = (
-    "status",
-    "first_response_at",
-    "first_resolved_at",
-    "resolved_at",
-    "reopen_count",
-    "agent_reply_count",
-    "is_merged",
-    "is_spam",
-)
-
-# Everything a ticket's events say about it, for the touched tickets, in one statement.
-# Status: the newest status-bearing event decides; a new ticket with a public reply is open.
+# Tickets stored before the batch that got new events: re-derived from all their stored events.
+_STORED_EVENTS = "service_ticketevent e JOIN svc_touched x ON x.id = e.ticket_id"
 _DERIVE = f"""
 UPDATE service_ticket SET {", ".join(f"{c} = d.{c}" for c in _DERIVED)}, updated_at = %s
-FROM (
-  SELECT a.ticket_id,
-    CASE WHEN st.status = 'new' AND a.agent_reply_count > 0 THEN 'open' ELSE st.status END AS status,
-    a.first_response_at, a.first_resolved_at,
-    CASE WHEN st.status IN ('resolved', 'closed') THEN a.last_resolved_at END AS resolved_at,
-    a.reopen_count, a.agent_reply_count, a.is_merged, a.is_spam
-  FROM (
-    SELECT e.ticket_id,
-      SUM(CASE WHEN e.kind = 'agent_reply' THEN 1 ELSE 0 END) AS agent_reply_count,
-      MIN(CASE WHEN e.kind = 'agent_reply' THEN e.occurred_at END) AS first_response_at,
-      MIN(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS first_resolved_at,
-      MAX(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS last_resolved_at,
-      SUM(CASE WHEN e.kind = 'reopened' THEN 1 ELSE 0 END) AS reopen_count,
-      MAX(CASE WHEN e.kind = 'merged' THEN 1 ELSE 0 END) = 1 AS is_merged,
-      MAX(CASE WHEN e.kind = 'spam' THEN 1 ELSE 0 END) = 1 AS is_spam
-    FROM service_ticketevent e JOIN svc_touched x ON x.id = e.ticket_id
-    GROUP BY e.ticket_id
-  ) a
-  JOIN (
-    SELECT z.ticket_id, z.status FROM (
-      SELECT e.ticket_id,
-        CASE e.kind WHEN 'created' THEN 'new' WHEN 'resolved' THEN 'resolved' WHEN 'reopened' THEN 'open'
-          WHEN 'merged' THEN 'closed' WHEN 'spam' THEN 'closed' ELSE e.status END AS status,
-        ROW_NUMBER() OVER (PARTITION BY e.ticket_id ORDER BY e.occurred_at DESC, e.id DESC) AS rn
-      FROM service_ticketevent e JOIN svc_touched x ON x.id = e.ticket_id
-      WHERE e.kind IN ('created', 'status_change', 'resolved', 'reopened', 'merged', 'spam')
-    ) z WHERE z.rn = 1
-  ) st ON st.ticket_id = a.ticket_id
-) d
+FROM ({_derivation(_STORED_EVENTS, ("ticket_id",), "e.id")}) d
 WHERE service_ticket.id = d.ticket_id
   AND ({" OR ".join(f"service_ticket.{c} IS DISTINCT FROM d.{c}" for c in _DERIVED)})
 """  # noqa: S608 (fixed SQL text: constants only, values go in as parameters)
@@ -592,7 +611,7 @@ def _write_stage(cursor: Any, result: IngestResult, tickets_in_batch: int) -> se
     cursor.execute(_NEW_EVENTS, [now, now])
     with_events = [row[0] for row in cursor.fetchall()]
     result.events_created += len(with_events)
-    touched = set(with_events)
+    touched = set(with_events) - created
     if touched:
         cursor.execute("DELETE FROM svc_touched")
         if _postgres():
@@ -607,7 +626,7 @@ def _write_stage(cursor: Any, result: IngestResult, tickets_in_batch: int) -> se
         else:
             cursor.executemany("INSERT INTO svc_touched (id) VALUES (%s)", [(i,) for i in touched])
         cursor.execute(_DERIVE, [now])
-    return touched | updated | created
+    return set(with_events) | updated | created
 
 
 def _ingest_chunk(
