@@ -588,14 +588,27 @@ def _check_stage(cursor: Any) -> list[RowError]:
     return sorted(errors + found, key=lambda e: (e.line, e.field))
 
 
-def _write_stage(cursor: Any, result: IngestResult, tickets_in_batch: int) -> set[int]:
+def _unknown_agents(cursor: Any, agents: set[tuple[str, str]]) -> bool:
+    """Whether any of AGENTS ((source, id) named by the rows) is not stored yet (agents are few)."""
+    sources = sorted({source for source, _ in agents})
+    if not sources:
+        return False
+    marks = ", ".join(["%s"] * len(sources))
+    cursor.execute(f"SELECT source, external_id FROM service_agent WHERE source IN ({marks})", sources)  # noqa: S608
+    return bool(agents - set(cursor.fetchall()))
+
+
+def _write_stage(
+    cursor: Any, result: IngestResult, tickets_in_batch: int, agents: set[tuple[str, str]]
+) -> set[int]:
     """Agents, tickets, events and derived figures from the staged rows; the ids of changed tickets."""
     now = _now_param()
     cursor.execute("SELECT COUNT(*) FROM svc_stage")
     if not cursor.fetchone()[0]:
         return set()
-    cursor.execute(_NEW_AGENTS, [now, now])
-    result.agents_created += max(cursor.rowcount, 0)
+    if _unknown_agents(cursor, agents):
+        cursor.execute(_NEW_AGENTS, [now, now])
+        result.agents_created += max(cursor.rowcount, 0)
     cursor.execute(_NEW_TICKETS, [now, now])
     created = {row[0] for row in cursor.fetchall()}
     result.tickets_created += len(created)
@@ -638,7 +651,9 @@ def _ingest_chunk(
         _create_stage(cursor)
         _load_stage(cursor, rows)
         result.errors.extend(_check_stage(cursor))
-        changed = _write_stage(cursor, result, len({(row[1], row[2]) for row in rows}))
+        tickets = len({(row[1], row[2]) for row in rows})
+        agents = {(row[1], row[i]) for row in rows for i in (6, 13) if row[i]}
+        changed = _write_stage(cursor, result, tickets, agents)
         cursor.execute("DROP TABLE svc_stage")
         cursor.execute("DROP TABLE svc_touched")
     if changed:
