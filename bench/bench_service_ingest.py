@@ -138,7 +138,7 @@ def run(ctx: Context) -> list[Row]:
     ctx.log(f"service ingest: {n:,} tickets, {len(rows):,} events over {timedelta(days=730).days} days")
 
     def subject() -> None:
-        importing.ingest(lines, actor=None, via="benchmark", default_source="bench", chunk_rows=100_000)
+        importing.ingest(lines, actor=None, via="benchmark", default_source="bench")
 
     row = ctx.compare(
         f"Ingest {n:,} tickets / {len(rows):,} events through the import path",
