@@ -445,49 +445,50 @@ LEFT JOIN service_agent ag ON ag.source = l.source AND ag.external_id = l.agent
 WHERE l.rn = 1
 """
 
-_STATUS_KINDS = "('created', 'status_change', 'resolved', 'reopened', 'merged', 'spam')"
+_STATUS_KINDS = ("created", "status_change", "resolved", "reopened", "merged", "spam")
 _RESOLUTION = "(e.kind = 'resolved' OR (e.kind = 'status_change' AND e.status IN ('resolved', 'closed')))"
 
 
-def _derivation(events: str, keys: tuple[str, ...], tie_break: str) -> str:
-    """SQL: per ticket (KEYS) of the EVENTS (aliased ``e``), everything its events say about it.
+def _derivation(events: str, keys: tuple[str, ...], tie_break: str, carry: tuple[str, ...] = ()) -> str:
+    """SQL: one row per ticket (KEYS) of the EVENTS (aliased ``e``) with everything they say about it,
+    in one pass of window functions (no join between per-ticket subqueries, which planners misjudge).
 
     Status: the newest status-bearing event decides (created → new, status_change → its status,
     resolved, reopened → open, merged and spam → closed); a new ticket with a public reply is open.
-    Events at the same instant are ordered by TIE_BREAK.
+    Events at the same instant are ordered by TIE_BREAK. CARRY: columns taken from the newest event.
     """
     keys_e = ", ".join(f"e.{k}" for k in keys)
-    keys_a = ", ".join(f"a.{k}" for k in keys)
-    joined = " AND ".join(f"st.{k} = a.{k}" for k in keys)
+    outer = ", ".join((*keys, *carry))
+    inner = ", ".join(f"e.{c}" for c in (*keys, *carry))
+    status_kinds = ", ".join(f"'{kind}'" for kind in _STATUS_KINDS)
     return f"""
-  SELECT {keys_a}, a.opened_at,
-    CASE WHEN st.status = 'new' AND a.agent_reply_count > 0 THEN 'open' ELSE st.status END AS status,
-    a.first_response_at, a.first_resolved_at,
-    CASE WHEN st.status IN ('resolved', 'closed') THEN a.last_resolved_at END AS resolved_at,
-    a.reopen_count, a.agent_reply_count, a.is_merged, a.is_spam
+  SELECT {outer}, opened_at,
+    CASE WHEN last_status = 'new' AND agent_reply_count > 0 THEN 'open' ELSE last_status END AS status,
+    first_response_at, first_resolved_at,
+    CASE WHEN last_status IN ('resolved', 'closed') THEN last_resolved_at END AS resolved_at,
+    reopen_count, agent_reply_count, is_merged, is_spam
   FROM (
-    SELECT {keys_e},
-      MIN(CASE WHEN e.kind = 'created' THEN e.occurred_at END) AS opened_at,
-      SUM(CASE WHEN e.kind = 'agent_reply' THEN 1 ELSE 0 END) AS agent_reply_count,
-      MIN(CASE WHEN e.kind = 'agent_reply' THEN e.occurred_at END) AS first_response_at,
-      MIN(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS first_resolved_at,
-      MAX(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) AS last_resolved_at,
-      SUM(CASE WHEN e.kind = 'reopened' THEN 1 ELSE 0 END) AS reopen_count,
-      MAX(CASE WHEN e.kind = 'merged' THEN 1 ELSE 0 END) = 1 AS is_merged,
-      MAX(CASE WHEN e.kind = 'spam' THEN 1 ELSE 0 END) = 1 AS is_spam
-    FROM {events}
-    GROUP BY {keys_e}
-  ) a
-  JOIN (
-    SELECT z.* FROM (
-      SELECT {keys_e},
+    SELECT {inner},
+      ROW_NUMBER() OVER (PARTITION BY {keys_e} ORDER BY e.occurred_at DESC, {tie_break} DESC) AS rn,
+      MIN(CASE WHEN e.kind = 'created' THEN e.occurred_at END) OVER w AS opened_at,
+      SUM(CASE WHEN e.kind = 'agent_reply' THEN 1 ELSE 0 END) OVER w AS agent_reply_count,
+      MIN(CASE WHEN e.kind = 'agent_reply' THEN e.occurred_at END) OVER w AS first_response_at,
+      MIN(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) OVER w AS first_resolved_at,
+      MAX(CASE WHEN {_RESOLUTION} THEN e.occurred_at END) OVER w AS last_resolved_at,
+      SUM(CASE WHEN e.kind = 'reopened' THEN 1 ELSE 0 END) OVER w AS reopen_count,
+      (MAX(CASE WHEN e.kind = 'merged' THEN 1 ELSE 0 END) OVER w) = 1 AS is_merged,
+      (MAX(CASE WHEN e.kind = 'spam' THEN 1 ELSE 0 END) OVER w) = 1 AS is_spam,
+      FIRST_VALUE(
         CASE e.kind WHEN 'created' THEN 'new' WHEN 'resolved' THEN 'resolved' WHEN 'reopened' THEN 'open'
-          WHEN 'merged' THEN 'closed' WHEN 'spam' THEN 'closed' ELSE e.status END AS status,
-        ROW_NUMBER() OVER (PARTITION BY {keys_e} ORDER BY e.occurred_at DESC, {tie_break} DESC) AS rn
-      FROM {events}
-      WHERE e.kind IN {_STATUS_KINDS}
-    ) z WHERE z.rn = 1
-  ) st ON {joined}
+          WHEN 'merged' THEN 'closed' WHEN 'spam' THEN 'closed' ELSE e.status END
+      ) OVER (
+        PARTITION BY {keys_e}
+        ORDER BY CASE WHEN e.kind IN ({status_kinds}) THEN 0 ELSE 1 END, e.occurred_at DESC, {tie_break} DESC
+      ) AS last_status
+    FROM {events}
+    WINDOW w AS (PARTITION BY {keys_e})
+  ) f
+  WHERE f.rn = 1
 """  # noqa: S608 (fixed SQL text: constants only)
 
 
@@ -502,17 +503,18 @@ _DERIVED = (
     "is_spam",
 )
 
+_CARRIED = ("subject", "channel", "priority", "customer_tier", "team", "agent")
 # A new ticket's events are all in the batch: its figures come straight from the staged rows.
 _NEW_TICKETS = f"""
 INSERT INTO service_ticket (source, external_id, subject, channel, priority, customer_tier, team_id,
   agent_id, vendor_id, opened_at, {", ".join(_DERIVED)}, created_at, updated_at)
-SELECT l.source, l.ticket_ext, l.subject, l.channel, l.priority, l.customer_tier, l.team_id,
-  l.agent_id, l.vendor_id, d.opened_at, {", ".join(f"d.{c}" for c in _DERIVED)}, %s, %s
-FROM ({_LATEST}) l
-JOIN ({_derivation("svc_stage e", ("source", "ticket_ext"), "e.line")}) d
-  ON d.source = l.source AND d.ticket_ext = l.ticket_ext
-WHERE d.opened_at IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.source = l.source AND t.external_id = l.ticket_ext)
+SELECT f.source, f.ticket_ext, f.subject, f.channel, f.priority, f.customer_tier, tm.id,
+  ag.id, COALESCE(ag.vendor_id, tm.vendor_id), f.opened_at, {", ".join(f"f.{c}" for c in _DERIVED)}, %s, %s
+FROM ({_derivation("svc_stage e", ("source", "ticket_ext"), "e.line", _CARRIED)}) f
+LEFT JOIN service_team tm ON tm.code = f.team
+LEFT JOIN service_agent ag ON ag.source = f.source AND ag.external_id = f.agent
+WHERE f.opened_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.source = f.source AND t.external_id = f.ticket_ext)
 RETURNING id
 """  # noqa: S608 (fixed SQL text: constants only, values go in as parameters)
 
