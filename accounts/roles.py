@@ -8,7 +8,7 @@ models' permissions reach the groups without a manual step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -244,3 +244,19 @@ ROLES[VENDOR_PORTAL] = Role(
     (*ROLES[VENDOR_PORTAL].permissions, *VENDORS_PORTAL_COOPERATION),
     staff=False,
 )
+
+# --- service ingest (issue 4 item 1) ---
+# A portal user reads the tickets their own vendor handled (Ticket.vendor_path keeps them to it),
+# with their events, SLA results, and their vendor's teams and agents. Agents see teams and
+# agents too, to filter the ticket list.
+SERVICE_TICKETS_READ = (
+    "service.view_ticket",
+    "service.view_ticketevent",
+    "service.view_ticketsla",
+    "service.view_team",
+    "service.view_agent",
+)
+ROLES[VENDOR_PORTAL] = replace(
+    ROLES[VENDOR_PORTAL], permissions=(*ROLES[VENDOR_PORTAL].permissions, *SERVICE_TICKETS_READ)
+)
+ROLES[CS_AGENT] = replace(ROLES[CS_AGENT], permissions=(*ROLES[CS_AGENT].permissions, *SERVICE_TICKETS_READ))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -387,3 +387,83 @@ def _vendors(synth: Synth, n: int) -> list[Any]:
         Vendor(code=f"v{i:07d}", name=synth.company_name()[:200], status=synth.weighted(statuses))
         for i in range(1, n + 1)
     ]
+
+
+# --- service tickets (issue 4: ingest) ---------------------------------------------------------
+
+# The flat row of docs/service.md, in service.importing.FIELDS order (kept here as text so that
+# generators import without Django; bench_service_ingest checks the two agree).
+TICKET_ROW_FIELDS = (
+    "source", "ticket_id", "event_id", "kind", "occurred_at", "event_agent", "status", "subject",
+    "channel", "priority", "customer_tier", "team", "agent", "agent_name",
+)  # fmt: skip
+TICKET_SUBJECTS = (
+    "Where is my order?", "Parcel arrived damaged", "Refund not received", "Change delivery address",
+    "Octopus payment failed", "Promo code not working", "Return a wrong size", "Missing item in parcel",
+)  # fmt: skip
+TICKET_CHANNELS = ("email", "chat", "phone", "whatsapp", "social", "web")
+TICKET_PRIORITIES = ("low", "normal", "normal", "normal", "high", "urgent")
+TICKET_TIERS = ("", "", "gold", "vip")
+TICKET_MIDDLE = ("customer_message", "internal_note", "bot_reply", "customer_message")
+
+
+@dataclass(frozen=True)
+class ServiceWorld:
+    """Teams (code, name, vendor index or None), agents (id, name, team code), vendors (code, name)."""
+
+    vendors: tuple[tuple[str, str], ...]
+    teams: tuple[tuple[str, str, int | None], ...]
+    agents: tuple[tuple[str, str, str], ...]
+
+
+def service_world(synth: Synth, *, teams: int = 10, agents: int = 200, vendors: int = 3) -> ServiceWorld:
+    """Customer-service staff: the first VENDORS teams are outsourced (one per vendor), the rest in-house."""
+    vendor_rows = tuple(
+        (f"cs-vendor-{i + 1}", synth.company_name("customer_service")[:200]) for i in range(vendors)
+    )
+    team_rows = tuple(
+        (f"team-{i + 1:02d}", f"Team {i + 1}", i if i < vendors else None) for i in range(teams)
+    )
+    agent_rows = tuple(
+        (f"ag-{i + 1:04d}", synth.person().full_name[:120], team_rows[i % teams][0]) for i in range(agents)
+    )
+    return ServiceWorld(vendor_rows, team_rows, agent_rows)
+
+
+def service_event_rows(
+    synth: Synth, world: ServiceWorld, tickets: int, *, start: datetime, days: int = 730
+) -> Iterator[tuple[str, ...]]:
+    """Four events per ticket (created, something in between, a public reply, resolved) over DAYS
+    from START, as flat rows of text in TICKET_ROW_FIELDS order: what a helpdesk export holds."""
+    rnd = synth.random
+    span = days * 86400
+    base = start.timestamp()
+    agents = world.agents
+    for n in range(1, tickets + 1):
+        ticket_id = f"T{n:08d}"
+        agent_id, agent_name, team = agents[rnd.randrange(len(agents))]
+        opened = base + rnd.random() * span
+        reply = opened + 60 + rnd.random() * 14400
+        middle = opened + 30 + rnd.random() * (reply - opened - 30)
+        resolved = reply + 60 + rnd.random() * 86400
+        common = (
+            TICKET_SUBJECTS[n % len(TICKET_SUBJECTS)],
+            TICKET_CHANNELS[rnd.randrange(6)],
+            TICKET_PRIORITIES[rnd.randrange(6)],
+            TICKET_TIERS[n % 4],
+            team,
+            agent_id,
+            agent_name,
+        )
+        kind = TICKET_MIDDLE[n % 4]
+        for number, (event_kind, moment, by) in enumerate(
+            (
+                ("created", opened, ""),
+                (kind, middle, agent_id if kind == "internal_note" else ""),
+                ("agent_reply", reply, agent_id),
+                ("resolved", resolved, agent_id),
+            ),
+            start=1,
+        ):
+            when = datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+            yield ("bench", ticket_id, f"{ticket_id}-{number}", event_kind, when, by, "", *common)

@@ -15,6 +15,8 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Proposals", "proposals:home", "proposals.view_call", True),
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),
+    # --- service ingest (issue 4 item 1) ---
+    ("Service", "service:home", "service.view_ticket", True),
     ("API tokens", "accounts:tokens", "accounts.view_apitoken", True),
     ("API docs", "api-1:openapi-view", None, False),
 ]

@@ -5,3 +5,8 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["service"])
+
+# --- ingest (issue 4 item 1) ---
+from service.api_ingest import router as ingest_router  # noqa: E402
+
+router.add_router("", ingest_router)

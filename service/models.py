@@ -237,4 +237,81 @@ class TicketSla(StewardModel):
         return f"{self.get_target_display()}: {state}"
 
 
-__all__ = ["Agent", "Channel", "Priority", "SlaTarget", "Team", "Ticket", "TicketEvent", "TicketSla"]
+# --- ingest (issue 4 item 1) ---
+
+
+class ImportJob(StewardModel):
+    """One uploaded CSV or NDJSON file of ticket events and how its import went.
+
+    The import runs as a Celery task (eagerly in the demo) through ``service.importing``, the
+    same path as the API and the webhook. ``mode`` is the uploader's choice: *all or nothing*
+    (any bad row rolls the whole file back) or *keep good rows* (bad rows are reported, the
+    others are kept). ``errors`` holds the first rows refused (line, field, message); the
+    error report is a CSV of them.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        NDJSON = "ndjson", "NDJSON (one JSON object per line)"
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing: any bad row rolls everything back"
+        KEEP_GOOD = "keep_good", "Keep good rows: bad rows are reported, the others kept"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected (nothing written)"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="service/imports/")
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    source = models.CharField(max_length=40, default="steward")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    tickets_created = models.PositiveIntegerField(default=0)
+    tickets_updated = models.PositiveIntegerField(default=0)
+    events_created = models.PositiveIntegerField(default=0)
+    agents_created = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.original_name}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        return min(99, self.processed_rows * 100 // self.total_rows) if self.total_rows else 0
+
+
+__all__ = [
+    "Agent",
+    "Channel",
+    "ImportJob",
+    "Priority",
+    "SlaTarget",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketSla",
+]

@@ -320,3 +320,6 @@ CELERY_BEAT_SCHEDULE |= {
 }
 STEWARD_RETENTION_AUTO_APPLY = env_bool("STEWARD_RETENTION_AUTO_APPLY", False)
 STEWARD_SMS_GATEWAY_EMAIL = env_str("STEWARD_SMS_GATEWAY_EMAIL", "")  # e.g. "{number}@sms.example.com"
+# --- service ingest (issue 4 item 1) ---
+# Shared secret of the helpdesk webhook (HMAC-SHA256 of the raw body, docs/service.md); empty = off.
+STEWARD_HELPDESK_WEBHOOK_SECRET = env_str("STEWARD_HELPDESK_WEBHOOK_SECRET", "")
