@@ -165,3 +165,22 @@ RESERVED_APPS = frozenset({"auth", "accounts", "admin", "sessions", "contenttype
 # Every signed-in person, portal users included, may manage their own API tokens
 # (ApiToken.scope_for keeps each to their own).
 EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", "accounts.change_apitoken")
+
+# --- business hours and SLA policies (s2) ---
+# Agents read the calendars and policies their SLA results are judged by (cs_manager manages them
+# through service.*; vendor managers and auditors already read service.view_*).
+SLA_DEFINITIONS_READ = (
+    "service.view_businesscalendar",
+    "service.view_businesstimeframe",
+    "service.view_calendarholiday",
+    "service.view_slapolicy",
+)
+_agent = ROLES[CS_AGENT]
+ROLES[CS_AGENT] = Role(
+    _agent.code,
+    _agent.label,
+    _agent.description,
+    (*_agent.permissions, *SLA_DEFINITIONS_READ),
+    sees_personal_data=_agent.sees_personal_data,
+    staff=_agent.staff,
+)

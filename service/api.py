@@ -5,3 +5,8 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["service"])
+
+# --- business hours and SLA policies (s2) ---
+from service.api_sla import router as sla_router  # noqa: E402
+
+router.add_router("", sla_router)
