@@ -388,9 +388,7 @@ def policy_delete(request: HttpRequest, policy_id: ObjectId) -> Status[None]:
     return Status(204, None)
 
 
-@router.post(
-    "/sla/policy-order", response=list[PolicyOut], summary="Set the matching order of the policies"
-)
+@router.post("/sla/policy-order", response=list[PolicyOut], summary="Set the matching order of the policies")
 def policies_reorder(request: HttpRequest, payload: OrderIn) -> list[SlaPolicy]:
     return services.policies_reorder(actor=actor(request), order=payload.order)
 
