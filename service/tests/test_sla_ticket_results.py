@@ -251,3 +251,27 @@ def test_no_matching_policy_leaves_calendar_minutes_only():
     assert t.first_response_calendar_minutes == 30
     assert t.first_response_business_minutes is None
     assert not TicketSla.objects.filter(ticket=t).exists()
+
+
+def test_ticket_events_changed_signal_recomputes_after_commit(office, django_capture_on_commit_callbacks):
+    from service.signals import ticket_events_changed
+
+    t = ticket("2026-03-02 09:00", [("agent_reply", "2026-03-02 09:45")], priority="high")
+    assert not TicketSla.objects.filter(ticket=t).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_events_changed.send(sender=Ticket, ticket_ids=[t.pk])
+    t.refresh_from_db()
+    assert t.first_response_business_minutes == 45
+    assert TicketSla.objects.get(ticket=t, target="first_response").met is True
+
+
+def test_recompute_sla_command(office):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    t = ticket("2026-03-02 09:00", [("agent_reply", "2026-03-02 09:45")])
+    out = StringIO()
+    call_command("recompute_sla", "--opened-from", "2026-03-01", "--opened-to", "2026-03-31", stdout=out)
+    assert "Recomputed SLA results of 1 tickets" in out.getvalue()
+    assert TicketSla.objects.filter(ticket=t).count() == 2  # first response and resolution (running)
