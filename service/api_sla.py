@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from accounts.models import User
 from core.api import InputSchema, ObjectId, actor, paginate
 from service import sla_selectors as selectors
 from service import sla_services as services
@@ -42,13 +43,13 @@ Target = Field(None, ge=1, le=MAX_TARGET_MINUTES, description="Business minutes;
 # --- Schemas ----------------------------------------------------------------------------------------
 
 
-class TimeframeIn(InputSchema):
+class SlaTimeframeIn(InputSchema):
     weekday: int = Field(..., ge=0, le=6, description="0 = Monday … 6 = Sunday.")
     start: str = Clock
     end: str = Clock
 
 
-class TimeframeOut(Schema):
+class SlaTimeframeOut(Schema):
     weekday: int
     weekday_label: str
     start: str
@@ -59,40 +60,40 @@ class TimeframeOut(Schema):
         return obj.get_weekday_display()
 
 
-class HolidayIn(InputSchema):
+class SlaHolidayIn(InputSchema):
     day: date
     name: str = Field(..., min_length=1, max_length=120)
     kind: CalendarHoliday.Kind = CalendarHoliday.Kind.CLOSED
 
 
-class HolidayOut(Schema):
+class SlaHolidayOut(Schema):
     id: int
     day: date
     name: str
     kind: CalendarHoliday.Kind
 
 
-class CalendarIn(InputSchema):
+class SlaCalendarIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     description: str = Field("", max_length=500)
     time_zone: str = Field("Asia/Hong_Kong", min_length=1, max_length=64)
     hk_public_holidays: bool = True
     effective_from: date | None = None
     effective_to: date | None = None
-    timeframes: list[TimeframeIn] = Field(..., max_length=200)
+    timeframes: list[SlaTimeframeIn] = Field(..., max_length=200)
 
 
-class CalendarPatch(InputSchema):
+class SlaCalendarPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=500)
     time_zone: str | None = Field(None, min_length=1, max_length=64)
     hk_public_holidays: bool | None = None
     effective_from: date | None = None
     effective_to: date | None = None
-    timeframes: list[TimeframeIn] | None = Field(None, max_length=200)
+    timeframes: list[SlaTimeframeIn] | None = Field(None, max_length=200)
 
 
-class CalendarOut(Schema):
+class SlaCalendarOut(Schema):
     id: int
     name: str
     description: str
@@ -100,8 +101,8 @@ class CalendarOut(Schema):
     hk_public_holidays: bool
     effective_from: date | None
     effective_to: date | None
-    timeframes: list[TimeframeOut]
-    holidays: list[HolidayOut]
+    timeframes: list[SlaTimeframeOut]
+    holidays: list[SlaHolidayOut]
 
     @staticmethod
     def resolve_timeframes(obj: BusinessCalendar) -> list[Any]:
@@ -112,17 +113,17 @@ class CalendarOut(Schema):
         return list(obj.holidays.all())
 
 
-class PublicHolidayOut(Schema):
+class SlaPublicHolidayOut(Schema):
     day: date
     name: str
     worked: bool
 
 
-class ImportOut(Schema):
+class SlaImportOut(Schema):
     dates: int
 
 
-class PolicyIn(InputSchema):
+class SlaPolicyIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     description: str = Field("", max_length=500)
     active: bool = True
@@ -138,7 +139,7 @@ class PolicyIn(InputSchema):
     effective_to: date | None = None
 
 
-class PolicyPatch(InputSchema):
+class SlaPolicyPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=500)
     active: bool | None = None
@@ -154,7 +155,7 @@ class PolicyPatch(InputSchema):
     effective_to: date | None = None
 
 
-class PolicyOut(Schema):
+class SlaPolicyOut(Schema):
     id: int
     position: int
     name: str
@@ -181,7 +182,7 @@ class PolicyOut(Schema):
         return obj.calendar.name
 
 
-class OrderIn(InputSchema):
+class SlaOrderIn(InputSchema):
     order: list[ObjectId] = Field(
         ..., min_length=1, max_length=500, description="Every policy id, first match first."
     )
@@ -210,24 +211,24 @@ class TicketSlaOut(Schema):
     results: list[SlaResultOut]
 
 
-class RecomputeIn(InputSchema):
+class SlaRecomputeIn(InputSchema):
     ticket_ids: list[ObjectId] | None = Field(None, max_length=10_000, description="Null: by opening date.")
     opened_from: date | None = None
     opened_to: date | None = None
 
 
-class RecomputeOut(Schema):
+class SlaRecomputeOut(Schema):
     tickets: int
 
 
-class YearQuery(Schema):
+class SlaYearQuery(Schema):
     year: int = Field(..., ge=2000, le=2100)
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
 
-def _frames(frames: list[TimeframeIn]) -> list[services.Timeframe]:
+def _frames(frames: list[SlaTimeframeIn]) -> list[services.Timeframe]:
     return [
         services.Timeframe(
             f.weekday,
@@ -236,6 +237,14 @@ def _frames(frames: list[TimeframeIn]) -> list[services.Timeframe]:
         )
         for f in frames
     ]
+
+
+def _need(request: HttpRequest, perm: str) -> User:
+    """Refuse before parsing anything that could itself be refused (an outsider learns nothing)."""
+    user = actor(request)
+    if not user.has_perm(perm):
+        raise PermissionDenied("Managing SLA calendars and policies needs the customer-service manager role.")
+    return user
 
 
 def _teams(ids: list[int]) -> list[Team]:
@@ -256,30 +265,33 @@ def _calendar_for_policy(request: HttpRequest, pk: int) -> BusinessCalendar:
 # --- Calendars ----------------------------------------------------------------------------------------
 
 
-@router.get("/sla/calendars", response=list[CalendarOut], summary="Business-hours calendars")
+@router.get("/sla/calendars", response=list[SlaCalendarOut], summary="Business-hours calendars")
 @paginate
 def calendar_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return selectors.calendar_list(user=request.user)
 
 
-@router.post("/sla/calendars", response={201: CalendarOut}, summary="Define a business-hours calendar")
-def calendar_create(request: HttpRequest, payload: CalendarIn) -> Status[BusinessCalendar]:
+@router.post("/sla/calendars", response={201: SlaCalendarOut}, summary="Define a business-hours calendar")
+def calendar_create(request: HttpRequest, payload: SlaCalendarIn) -> Status[BusinessCalendar]:
+    user = _need(request, "service.add_businesscalendar")
     data = payload.dict(exclude={"timeframes"})
-    calendar = services.calendar_create(actor=actor(request), timeframes=_frames(payload.timeframes), **data)
+    calendar = services.calendar_create(actor=user, timeframes=_frames(payload.timeframes), **data)
     return Status(201, calendar)
 
 
-@router.get("/sla/calendars/{calendar_id}", response=CalendarOut, summary="One calendar")
+@router.get("/sla/calendars/{calendar_id}", response=SlaCalendarOut, summary="One calendar")
 def calendar_detail(request: HttpRequest, calendar_id: ObjectId) -> BusinessCalendar:
     return selectors.calendar_get(user=request.user, pk=calendar_id)
 
 
 @router.patch(
     "/sla/calendars/{calendar_id}",
-    response=CalendarOut,
+    response=SlaCalendarOut,
     summary="Change a calendar (timeframes, when given, replace the old ones); recomputes its tickets",
 )
-def calendar_update(request: HttpRequest, calendar_id: ObjectId, payload: CalendarPatch) -> BusinessCalendar:
+def calendar_update(
+    request: HttpRequest, calendar_id: ObjectId, payload: SlaCalendarPatch
+) -> BusinessCalendar:
     calendar = selectors.calendar_get(user=request.user, pk=calendar_id, action="change")
     changes = payload.dict(exclude_unset=True, exclude={"timeframes"})
     frames = _frames(payload.timeframes) if payload.timeframes is not None else None
@@ -297,11 +309,11 @@ def calendar_delete(request: HttpRequest, calendar_id: ObjectId) -> Status[None]
 
 @router.get(
     "/sla/calendars/{calendar_id}/public-holidays",
-    response=list[PublicHolidayOut],
+    response=list[SlaPublicHolidayOut],
     summary="Hong Kong general holidays of a year, marked worked where the calendar removed them",
 )
 def calendar_public_holidays(
-    request: HttpRequest, calendar_id: ObjectId, query: Query[YearQuery]
+    request: HttpRequest, calendar_id: ObjectId, query: Query[SlaYearQuery]
 ) -> list[selectors.PublicHoliday]:
     calendar = selectors.calendar_get(user=request.user, pk=calendar_id)
     return selectors.public_holidays(calendar=calendar, year=query.year)
@@ -309,10 +321,12 @@ def calendar_public_holidays(
 
 @router.post(
     "/sla/calendars/{calendar_id}/holidays",
-    response={201: HolidayOut},
+    response={201: SlaHolidayOut},
     summary="Close a date (kind closed) or work a public holiday (kind worked)",
 )
-def holiday_set(request: HttpRequest, calendar_id: ObjectId, payload: HolidayIn) -> Status[CalendarHoliday]:
+def holiday_set(
+    request: HttpRequest, calendar_id: ObjectId, payload: SlaHolidayIn
+) -> Status[CalendarHoliday]:
     calendar = selectors.calendar_get(user=request.user, pk=calendar_id, action="change")
     return Status(201, services.holiday_set(actor=actor(request), calendar=calendar, **payload.dict()))
 
@@ -331,7 +345,7 @@ def holiday_remove(request: HttpRequest, calendar_id: ObjectId, holiday_id: Obje
 
 @router.post(
     "/sla/calendars/{calendar_id}/holiday-file",
-    response=ImportOut,
+    response=SlaImportOut,
     summary="Import a holiday file: CSV with the header date,name[,kind] (multipart/form-data, field 'file')",
 )
 def holidays_import(request: HttpRequest, calendar_id: ObjectId, file: File[UploadedFile]) -> dict[str, int]:
@@ -345,15 +359,15 @@ def holidays_import(request: HttpRequest, calendar_id: ObjectId, file: File[Uplo
 # --- Policies -----------------------------------------------------------------------------------------
 
 
-@router.get("/sla/policies", response=list[PolicyOut], summary="SLA policies in matching order")
+@router.get("/sla/policies", response=list[SlaPolicyOut], summary="SLA policies in matching order")
 @paginate
 def policy_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return selectors.policy_list(user=request.user)
 
 
-@router.post("/sla/policies", response={201: PolicyOut}, summary="Define an SLA policy (placed last)")
-def policy_create(request: HttpRequest, payload: PolicyIn) -> Status[SlaPolicy]:
-    user = actor(request)
+@router.post("/sla/policies", response={201: SlaPolicyOut}, summary="Define an SLA policy (placed last)")
+def policy_create(request: HttpRequest, payload: SlaPolicyIn) -> Status[SlaPolicy]:
+    user = _need(request, "service.add_slapolicy")
     data = payload.dict(exclude={"team_ids", "calendar_id"})
     policy = services.policy_create(
         actor=user,
@@ -364,15 +378,15 @@ def policy_create(request: HttpRequest, payload: PolicyIn) -> Status[SlaPolicy]:
     return Status(201, policy)
 
 
-@router.get("/sla/policies/{policy_id}", response=PolicyOut, summary="One SLA policy")
+@router.get("/sla/policies/{policy_id}", response=SlaPolicyOut, summary="One SLA policy")
 def policy_detail(request: HttpRequest, policy_id: ObjectId) -> SlaPolicy:
     return selectors.policy_get(user=request.user, pk=policy_id)
 
 
 @router.patch(
-    "/sla/policies/{policy_id}", response=PolicyOut, summary="Change an SLA policy; recomputes its tickets"
+    "/sla/policies/{policy_id}", response=SlaPolicyOut, summary="Change an SLA policy; recomputes its tickets"
 )
-def policy_update(request: HttpRequest, policy_id: ObjectId, payload: PolicyPatch) -> SlaPolicy:
+def policy_update(request: HttpRequest, policy_id: ObjectId, payload: SlaPolicyPatch) -> SlaPolicy:
     policy = selectors.policy_get(user=request.user, pk=policy_id, action="change")
     changes = payload.dict(exclude_unset=True, exclude={"team_ids", "calendar_id"})
     if payload.calendar_id is not None:
@@ -388,8 +402,10 @@ def policy_delete(request: HttpRequest, policy_id: ObjectId) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/sla/policy-order", response=list[PolicyOut], summary="Set the matching order of the policies")
-def policies_reorder(request: HttpRequest, payload: OrderIn) -> list[SlaPolicy]:
+@router.post(
+    "/sla/policy-order", response=list[SlaPolicyOut], summary="Set the matching order of the policies"
+)
+def policies_reorder(request: HttpRequest, payload: SlaOrderIn) -> list[SlaPolicy]:
     return services.policies_reorder(actor=actor(request), order=payload.order)
 
 
@@ -414,9 +430,9 @@ def ticket_sla(request: HttpRequest, ticket_id: ObjectId) -> dict[str, Any]:
 
 
 @router.post(
-    "/sla/recompute", response=RecomputeOut, summary="Recompute SLA results now (ids, or by opening date)"
+    "/sla/recompute", response=SlaRecomputeOut, summary="Recompute SLA results now (ids, or by opening date)"
 )
-def recompute(request: HttpRequest, payload: RecomputeIn) -> dict[str, int]:
+def recompute(request: HttpRequest, payload: SlaRecomputeIn) -> dict[str, int]:
     count = services.sla_recompute(
         actor=actor(request),
         ticket_ids=payload.ticket_ids,
