@@ -273,7 +273,7 @@ def run(ctx: Context) -> list[Row]:
     daywalk = {pk: DayWalkTime(spec) for pk, spec in book.specs.items()}
     rows: list[Row] = []
 
-    minute_sample = ids[:: max(1, len(ids) // min(len(ids), 300))][:300]
+    minute_sample = ids[:: max(1, len(ids) // min(len(ids), 200))][:200]
     data = _in_memory(minute_sample)
     assert _compute_indexed(book, *data, now) == _compute_with(book, naive, *data, now), "index ≠ minute loop"
     rows.append(

@@ -186,12 +186,13 @@ class BusinessIndex:
         """Business seconds from the index's start to T (0 before it)."""
         if t <= self.start:
             return 0
-        if not self._cover(t):
+        if t >= self.covered_until and not self._cover(t):
             return self.through[-1] if self.through else 0
         i = bisect.bisect_right(self.starts, t) - 1
         if i < 0:
             return 0
-        return self.before[i] + min(t, self.ends[i]) - self.starts[i]
+        end = self.ends[i]
+        return self.before[i] + (end if t > end else t) - self.starts[i]
 
     def instant(self, value: int) -> int | None:
         """The earliest instant at which VALUE business seconds have elapsed (None: out of reach)."""
@@ -378,6 +379,8 @@ class Clock:
 
     def business(self, a: int, b: int) -> int:
         total = self.index.between(a, b)
+        if not self.pauses:
+            return total
         for pa, pb in self.pauses:
             lo, hi = max(a, pa), min(b, pb)
             if hi > lo:
@@ -564,9 +567,14 @@ class PolicyBook:
     ) -> PolicyRule | None:
         """The first policy (by position) whose conditions match and whose calendar is in effect
         on the ticket's opening day (in the calendar's own time zone)."""
+        days: dict[str, date] = {}
         for rule in self.rules:
             spec = self.specs[rule.calendar_id]
-            day = datetime.fromtimestamp(opened, tz=ZoneInfo(spec.time_zone)).date()
+            day = days.get(spec.time_zone)
+            if day is None:
+                day = days[spec.time_zone] = datetime.fromtimestamp(
+                    opened, tz=ZoneInfo(spec.time_zone)
+                ).date()
             if spec.in_effect(day) and rule.matches(priority, channel, tier, team_id, day):
                 return rule
         return None
@@ -579,7 +587,9 @@ class PolicyBook:
         current = self.indexes.get(calendar_id)
         if current is None or day < current.first_day:
             last = max(day, timezone.localdate()) + timedelta(days=HORIZON_DAYS)
-            first = day if current is None else min(day, current.first_day) - timedelta(days=366)
+            # Start well before the first ticket seen, so that tickets read in id order (not in
+            # order of time) rarely make the index start again from an earlier day.
+            first = (day if current is None else min(day, current.first_day)) - timedelta(days=2 * 366)
             current = BusinessIndex(spec, first, last)
             self.indexes[calendar_id] = current
         return current
@@ -677,31 +687,24 @@ def _recompute_chunk(book: PolicyBook, rows: list[TicketRow], now: int) -> int:
         return 0
     ids = [row[0] for row in rows]
     events = _event_rows(ids)
-    tickets: list[Ticket] = []
-    sla_rows: list[TicketSla] = []
+    figures_rows: list[tuple[Any, ...]] = []
+    sla_rows: list[tuple[Any, ...]] = []
     kept: dict[str, set[int]] = {target.value: set() for target in SlaTarget}
-    stamp = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(timezone.now())
     for row in rows:
-        figures, results = compute_ticket(book, row, events.get(row[0], []), now)
-        ticket = Ticket(pk=row[0], **{name: getattr(figures, name) for name in FIGURE_FIELDS})
-        tickets.append(ticket)
-        for result in results:
-            kept[result.target].add(row[0])
+        pk = row[0]
+        figures, results = compute_ticket(book, row, events.get(pk, []), now)
+        figures_rows.append((pk, *(getattr(figures, name) for name in FIGURE_FIELDS)))
+        for r in results:
+            kept[r.target].add(pk)
+            due = None if r.due_at is None else adapt(from_epoch(r.due_at))
+            breached = None if r.breached_at is None else adapt(from_epoch(r.breached_at))
             sla_rows.append(
-                TicketSla(
-                    ticket_id=row[0],
-                    target=result.target,
-                    target_minutes=result.target_minutes,
-                    due_at=None if result.due_at is None else from_epoch(result.due_at),
-                    met=result.met,
-                    breached_at=None if result.breached_at is None else from_epoch(result.breached_at),
-                    business_minutes=result.business_minutes,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
+                (stamp, stamp, pk, str(r.target), r.target_minutes, due, r.met, breached, r.business_minutes)
             )
     with transaction.atomic():
-        _update_figures([(ticket.pk, *(getattr(ticket, f) for f in FIGURE_FIELDS)) for ticket in tickets])
+        _update_figures(figures_rows)
         for target, keep in kept.items():
             TicketSla.objects.filter(ticket_id__in=[i for i in ids if i not in keep], target=target).delete()
         _upsert_results(sla_rows)
@@ -750,30 +753,15 @@ _SLA_COLUMNS = (
 )
 
 
-def _upsert_results(results: list[TicketSla]) -> None:
-    """Insert or update SLA rows on (ticket, target): ``INSERT … ON CONFLICT DO UPDATE`` per batch,
-    the statement ``bulk_create(update_conflicts=True)`` issues, without its per-value overhead."""
+def _upsert_results(values: list[tuple[Any, ...]]) -> None:
+    """Insert or update SLA rows (values in ``_SLA_COLUMNS`` order) on (ticket, target):
+    ``INSERT … ON CONFLICT DO UPDATE`` per batch, the statement ``bulk_create(update_conflicts=True)``
+    issues, without building a model instance per row."""
     qn = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
     table = qn(TicketSla._meta.db_table)
     columns = ", ".join(qn(c) for c in _SLA_COLUMNS)
-    updates = ", ".join(
-        f"{qn(c)} = excluded.{qn(c)}" for c in _SLA_COLUMNS if c not in ("created_at", "ticket_id", "target")
-    )
-    values = [
-        (
-            adapt(r.created_at),
-            adapt(r.updated_at),
-            r.ticket_id,
-            r.target,
-            r.target_minutes,
-            adapt(r.due_at),
-            r.met,
-            adapt(r.breached_at),
-            r.business_minutes,
-        )
-        for r in results
-    ]
+    kept = ("created_at", "ticket_id", "target")
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _SLA_COLUMNS if c not in kept)
     with connection.cursor() as cursor:
         for batch in _batches(values, len(_SLA_COLUMNS)):
             rows = ", ".join(["(" + ", ".join(["%s"] * len(_SLA_COLUMNS)) + ")"] * len(batch))
