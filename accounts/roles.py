@@ -260,3 +260,22 @@ ROLES[VENDOR_PORTAL] = replace(
     ROLES[VENDOR_PORTAL], permissions=(*ROLES[VENDOR_PORTAL].permissions, *SERVICE_TICKETS_READ)
 )
 ROLES[CS_AGENT] = replace(ROLES[CS_AGENT], permissions=(*ROLES[CS_AGENT].permissions, *SERVICE_TICKETS_READ))
+
+# --- business hours and SLA policies (s2) ---
+# Agents read the calendars and policies their SLA results are judged by (cs_manager manages them
+# through service.*; vendor managers and auditors already read service.view_*).
+SLA_DEFINITIONS_READ = (
+    "service.view_businesscalendar",
+    "service.view_businesstimeframe",
+    "service.view_calendarholiday",
+    "service.view_slapolicy",
+)
+_agent = ROLES[CS_AGENT]
+ROLES[CS_AGENT] = Role(
+    _agent.code,
+    _agent.label,
+    _agent.description,
+    (*_agent.permissions, *SLA_DEFINITIONS_READ),
+    sees_personal_data=_agent.sees_personal_data,
+    staff=_agent.staff,
+)

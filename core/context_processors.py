@@ -55,3 +55,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 def csp_nonce(request: HttpRequest) -> dict[str, Any]:
     """The CSP nonce under the name django-htmx's script tag looks for."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+# --- business hours and SLA policies (s2) ---
+NAVIGATION.insert(
+    NAVIGATION.index(("Audit trail", "audit:list", "core.view_auditevent", False)),
+    ("SLA policies", "service:sla_policies", "service.view_slapolicy", False),
+)

@@ -10,3 +10,8 @@ router = Router(tags=["service"])
 from service.api_ingest import router as ingest_router  # noqa: E402
 
 router.add_router("", ingest_router)
+
+# --- business hours and SLA policies (s2) ---
+from service.api_sla import router as sla_router  # noqa: E402
+
+router.add_router("", sla_router)

@@ -13,8 +13,10 @@ reports read stored values and rollups instead of rescanning events (PRODUCT.md 
 from __future__ import annotations
 
 from typing import ClassVar
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.models import StewardModel
@@ -304,14 +306,166 @@ class ImportJob(StewardModel):
         return min(99, self.processed_rows * 100 // self.total_rows) if self.total_rows else 0
 
 
-__all__ = [
-    "Agent",
-    "Channel",
-    "ImportJob",
-    "Priority",
-    "SlaTarget",
-    "Team",
-    "Ticket",
-    "TicketEvent",
-    "TicketSla",
-]
+# --- business hours and SLA policies (s2) ---
+# Calendars say when the clock runs; policies say which targets a ticket gets. service/sla.py
+# turns both into due times and met/breached results; docs/service_sla.md states the rules.
+
+MINUTES_PER_DAY = 24 * 60
+# A target longer than this (30 days of round-the-clock business time) is a typing mistake.
+MAX_TARGET_MINUTES = 30 * MINUTES_PER_DAY
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"“{value}” is not a known IANA time zone (e.g. Asia/Hong_Kong).")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class BusinessCalendar(StewardModel):
+    """When the SLA clock runs: a time zone, timeframes per weekday, holidays (issue 4 item 2).
+
+    ``hk_public_holidays`` closes the calendar on Hong Kong general holidays (the ``holidays``
+    package, public and optional categories: the days banks and offices close); custom
+    closed days and worked public holidays are :class:`CalendarHoliday` rows. The effective
+    dates say which tickets may use the calendar: a policy whose calendar is not in effect on
+    the day a ticket opened does not match it.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=500, blank=True)
+    time_zone = models.CharField(max_length=64, default="Asia/Hong_Kong", validators=[validate_time_zone])
+    hk_public_holidays = models.BooleanField(
+        default=True, help_text="Closed on Hong Kong general holidays (public and optional)."
+    )
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="service_calendar_effective_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessTimeframe(StewardModel):
+    """One stretch of business time on a weekday, in minutes after local midnight (end 1440 = midnight).
+
+    A day may have several (a lunch break is the gap between two); they may not overlap.
+    """
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="timeframes")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["calendar_id", "weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=models.F("end_minute"), end_minute__lte=MINUTES_PER_DAY),
+                name="service_timeframe_within_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start} to {self.end}"
+
+    @property
+    def start(self) -> str:
+        return f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
+
+    @property
+    def end(self) -> str:
+        return f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
+
+
+class CalendarHoliday(StewardModel):
+    """A date that departs from the weekly timeframes: closed (a custom holiday) or worked.
+
+    ``worked`` removes a Hong Kong public holiday the company works on; on that date the
+    weekday's timeframes apply as usual.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", "Closed (custom holiday)"
+        WORKED = "worked", "Worked (public holiday removed)"
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    day = models.DateField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CLOSED)
+
+    class Meta:
+        ordering = ["calendar_id", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "day"], name="service_holiday_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name} ({self.get_kind_display()})"
+
+
+class SlaPolicy(StewardModel):
+    """Which targets a ticket gets (issue 4 item 3): the first active policy, by ``position``,
+    whose conditions all match the ticket and which (with its calendar) is in effect on the day
+    the ticket opened.
+
+    A condition left empty matches anything. Targets are business minutes of the calendar;
+    an empty target is not measured.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    priorities = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    customer_tiers = models.JSONField(default=list, blank=True)
+    teams = models.ManyToManyField(Team, blank=True, related_name="sla_policies")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="policies")
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="service_policy_effective_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def target_minutes(self) -> dict[str, int]:
+        """The targets this policy measures, by :class:`SlaTarget` value."""
+        targets = {
+            SlaTarget.FIRST_RESPONSE.value: self.first_response_minutes,
+            SlaTarget.NEXT_RESPONSE.value: self.next_response_minutes,
+            SlaTarget.RESOLUTION.value: self.resolution_minutes,
+        }
+        return {target: minutes for target, minutes in targets.items() if minutes is not None}

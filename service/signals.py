@@ -1,23 +1,34 @@
-"""Hooks other parts of the service package listen to.
+"""Hooks of the service package.
 
-``ticket_events_changed`` is sent once per committed ingest batch (``transaction.on_commit``)
-with ``ticket_ids``: the primary keys of the tickets that got new events or whose fields
-(channel, priority, team, agent, tier…) changed in that batch. A replay that changes nothing
-sends nothing. Receivers (the SLA computation, ``service.sla``) recompute their per-ticket
-figures for exactly those tickets::
-
-    from django.dispatch import receiver
-    from service.signals import ticket_events_changed
-
-    @receiver(ticket_events_changed)
-    def _recompute(sender, *, ticket_ids: list[int], **kwargs): ...
-
-The signal fires after the commit, so receivers see the batch's rows and run outside its
-transaction: a failing receiver cannot undo an import.
+``ticket_events_changed`` is sent by the ticket ingest (API, file import, webhook) once per
+committed batch (``transaction.on_commit``) with ``ticket_ids``: the primary keys of the tickets
+that got new events or whose fields (channel, priority, team, agent, tier…) changed in that
+batch. A replay that changes nothing sends nothing. The receiver below recomputes the SLA results
+of exactly those tickets as a Celery task (eager in the demo and the tests); it runs outside the
+import's transaction, so a failing receiver cannot undo an import.
 """
 
 from __future__ import annotations
 
-from django.dispatch import Signal
+from collections.abc import Iterable
+from typing import Any
 
+from django.db import transaction
+from django.dispatch import Signal, receiver
+
+# providing_args: ticket_ids (an iterable of Ticket primary keys)
 ticket_events_changed = Signal()
+
+
+@receiver(ticket_events_changed, dispatch_uid="service.sla.recompute_on_events")
+def _recompute_sla_after_events(sender: Any, ticket_ids: Iterable[int], **kwargs: Any) -> None:
+    ids = sorted({int(pk) for pk in ticket_ids})
+    if not ids:
+        return
+
+    def queue() -> None:
+        from service import tasks
+
+        tasks.recompute_sla.delay(ids)
+
+    transaction.on_commit(queue)

@@ -1,6 +1,8 @@
-"""Background work of the service package (Celery). Tasks only parse their arguments and call a service."""
+"""Celery tasks of the service package. Tasks only parse their arguments and call a service."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from celery import shared_task
 
@@ -16,3 +18,27 @@ def run_import(job_id: int) -> str:
 
     with context.acting_as(None, channel="task"):
         return import_job_run(job_id=job_id).status
+
+
+# --- SLA recompute (s2) ---
+
+
+@shared_task(name="service.tasks.recompute_sla")
+def recompute_sla(ticket_ids: list[int]) -> int:
+    """Recompute the SLA results of these tickets (their events changed)."""
+    from service import sla
+
+    with context.acting_as(None, channel="task"):
+        return sla.recompute_tickets(ticket_ids)
+
+
+@shared_task(name="service.tasks.recompute_sla_opened_between")
+def recompute_sla_opened_between(first_day: str | None, last_day: str | None) -> int:
+    """Recompute every ticket opened in the range (a policy or calendar changed); None: unbounded."""
+    from service import sla
+
+    with context.acting_as(None, channel="task"):
+        return sla.recompute_opened_between(
+            date.fromisoformat(first_day) if first_day else None,
+            date.fromisoformat(last_day) if last_day else None,
+        )

@@ -11,3 +11,31 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import"),
     path("imports/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
 ]
+
+# --- business hours and SLA policies (s2) ---
+from service import views_sla  # noqa: E402
+
+urlpatterns += [
+    path("sla/", views_sla.policy_list, name="sla_policies"),
+    path("sla/policies/new/", views_sla.policy_create, name="sla_policy_create"),
+    path("sla/policies/<int:pk>/edit/", views_sla.policy_edit, name="sla_policy_edit"),
+    path("sla/policies/<int:pk>/move/", views_sla.policy_move, name="sla_policy_move"),
+    path("sla/recompute/", views_sla.recompute, name="sla_recompute"),
+    path("sla/calendars/", views_sla.calendar_list, name="sla_calendars"),
+    path("sla/calendars/new/", views_sla.calendar_create, name="sla_calendar_create"),
+    path("sla/calendars/<int:pk>/", views_sla.calendar_detail, name="sla_calendar"),
+    path("sla/calendars/<int:pk>/edit/", views_sla.calendar_edit, name="sla_calendar_edit"),
+    path("sla/calendars/<int:pk>/holidays/", views_sla.holiday_add, name="sla_holiday_add"),
+    path("sla/calendars/<int:pk>/holidays/import/", views_sla.holiday_import, name="sla_holiday_import"),
+    path(
+        "sla/calendars/<int:pk>/holidays/<int:holiday_pk>/remove/",
+        views_sla.holiday_remove,
+        name="sla_holiday_remove",
+    ),
+    path(
+        "sla/calendars/<int:pk>/public/<str:day>/",
+        views_sla.public_holiday_toggle,
+        name="sla_public_holiday_toggle",
+    ),
+    path("tickets/<int:pk>/sla/", views_sla.ticket_sla, name="ticket_sla"),
+]
