@@ -238,3 +238,28 @@ class TicketSla(StewardModel):
 
 
 __all__ = ["Agent", "Channel", "Priority", "SlaTarget", "Team", "Ticket", "TicketEvent", "TicketSla"]
+
+# --- quality: surveys, codes of practice, QA reviews, staff reviews (s3) ---
+from service.quality_models import (  # noqa: E402
+    CodeItem,
+    CodeOfPractice,
+    QaCategoryScore,
+    QaReview,
+    Rubric,
+    RubricCategory,
+    StaffReview,
+    SurveyInvitation,
+    SurveyResponse,
+)
+
+__all__ += [
+    "CodeItem",
+    "CodeOfPractice",
+    "QaCategoryScore",
+    "QaReview",
+    "Rubric",
+    "RubricCategory",
+    "StaffReview",
+    "SurveyInvitation",
+    "SurveyResponse",
+]

@@ -286,3 +286,19 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 
 # A TrueType/OpenType font with Chinese glyphs for PDF exports (a Debian CJK font is found by itself).
 STEWARD_PDF_FONT = env_str("STEWARD_PDF_FONT", "")
+
+# --- Service quality: surveys and staff reviews (s3) ---
+# Links in e-mails point here (the public survey page needs no login).
+STEWARD_PUBLIC_URL = env_str("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# A survey link works for this many days after it is sent, and once.
+STEWARD_SURVEY_LINK_DAYS = env_int("STEWARD_SURVEY_LINK_DAYS", 14, minimum=1)
+# Customer effort is asked on 1..this; the scale is stored with every answer.
+STEWARD_SURVEY_CES_SCALE = env_int("STEWARD_SURVEY_CES_SCALE", 7, minimum=2)
+if STEWARD_SURVEY_CES_SCALE > 10:
+    raise ImproperEnvironment("STEWARD_SURVEY_CES_SCALE must be 10 or less")
+# The scheduled `send_surveys` invites tickets resolved within this many days (older ones are left alone).
+STEWARD_SURVEY_INVITE_WITHIN_DAYS = env_int("STEWARD_SURVEY_INVITE_WITHIN_DAYS", 30, minimum=1)
+# Below these sample sizes a staff review shows "not enough data" and never judges the figure.
+STEWARD_STAFF_REVIEW_MIN_QA = env_int("STEWARD_STAFF_REVIEW_MIN_QA", 3, minimum=1)
+STEWARD_STAFF_REVIEW_MIN_CSAT = env_int("STEWARD_STAFF_REVIEW_MIN_CSAT", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["service-send-surveys"] = {"task": "service.tasks.send_surveys", "schedule": 3600}
