@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from accounts.models import User
 from core.access import get_restricted_or_404
@@ -142,11 +143,11 @@ def invitation_list(request: HttpRequest, filters: Query[SurveyFilter]):  # type
 @router.post(
     "/surveys/invitations", response={201: InvitationOut}, summary="Invite a resolved ticket's customer"
 )
-def invitation_create(request: HttpRequest, payload: InvitationIn) -> tuple[int, SurveyInvitation]:
+def invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[SurveyInvitation]:
     _need(request, "service.add_surveyinvitation", "Sending surveys needs the CS manager role.")
     ticket = get_restricted_or_404(Ticket, user=request.user, pk=payload.ticket_id)
     invitation = surveys.survey_invite(actor=actor(request), ticket=ticket)
-    return 201, selectors.invitation_get(user=request.user, pk=invitation.pk)
+    return Status(201, selectors.invitation_get(user=request.user, pk=invitation.pk))
 
 
 @router.get("/surveys/invitations/{invitation_id}", response=InvitationOut, summary="One survey invitation")
@@ -233,7 +234,7 @@ def code_list(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @router.post("/codes", response={201: CodeOfPracticeOut}, summary="Start a code of practice (draft v1)")
-def code_create(request: HttpRequest, payload: CodeOfPracticeIn) -> tuple[int, CodeOfPractice]:
+def code_create(request: HttpRequest, payload: CodeOfPracticeIn) -> Status[CodeOfPractice]:
     cop = qa.code_of_practice_create(
         actor=actor(request),
         code=payload.code,
@@ -241,7 +242,7 @@ def code_create(request: HttpRequest, payload: CodeOfPracticeIn) -> tuple[int, C
         summary=payload.summary,
         items=[_spec(i) for i in payload.items],
     )
-    return 201, cop
+    return Status(201, cop)
 
 
 @router.get("/codes/{code_id}", response=CodeOfPracticeOut, summary="One version of a code of practice")
@@ -250,9 +251,9 @@ def code_detail(request: HttpRequest, code_id: ObjectId) -> CodeOfPractice:
 
 
 @router.post("/codes/{code_id}/items", response={201: CodeItemOut}, summary="Add an item to a draft")
-def code_item_add(request: HttpRequest, code_id: ObjectId, payload: CodeItemIn) -> tuple[int, CodeItem]:
+def code_item_add(request: HttpRequest, code_id: ObjectId, payload: CodeItemIn) -> Status[CodeItem]:
     cop = selectors.code_get(user=request.user, pk=code_id)
-    return 201, qa.code_item_add(actor=actor(request), code_of_practice=cop, spec=_spec(payload))
+    return Status(201, qa.code_item_add(actor=actor(request), code_of_practice=cop, spec=_spec(payload)))
 
 
 @router.post("/codes/{code_id}/publish", response=CodeOfPracticeOut, summary="Publish a draft version")
@@ -264,9 +265,9 @@ def code_publish(request: HttpRequest, code_id: ObjectId, payload: PublishIn) ->
 
 
 @router.post("/codes/{code_id}/versions", response={201: CodeOfPracticeOut}, summary="Propose a new version")
-def code_new_version(request: HttpRequest, code_id: ObjectId) -> tuple[int, CodeOfPractice]:
+def code_new_version(request: HttpRequest, code_id: ObjectId) -> Status[CodeOfPractice]:
     cop = selectors.code_get(user=request.user, pk=code_id)
-    return 201, qa.code_of_practice_new_version(actor=actor(request), code_of_practice=cop)
+    return Status(201, qa.code_of_practice_new_version(actor=actor(request), code_of_practice=cop))
 
 
 # --- Rubrics ---------------------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def rubric_list(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @router.post("/rubrics", response={201: RubricOut}, summary="Create a QA rubric with its categories")
-def rubric_create(request: HttpRequest, payload: RubricIn) -> tuple[int, Any]:
+def rubric_create(request: HttpRequest, payload: RubricIn) -> Status[Any]:
     rubric = qa.rubric_create(
         actor=actor(request),
         name=payload.name,
@@ -347,7 +348,7 @@ def rubric_create(request: HttpRequest, payload: RubricIn) -> tuple[int, Any]:
             for c in payload.categories
         ],
     )
-    return 201, selectors.rubric_list(user=request.user).get(pk=rubric.pk)
+    return Status(201, selectors.rubric_list(user=request.user).get(pk=rubric.pk))
 
 
 @router.get("/rubrics/{rubric_id}", response=RubricOut, summary="One QA rubric")
@@ -472,7 +473,7 @@ def review_list(request: HttpRequest, filters: Query[QaFilter]):  # type: ignore
 
 
 @router.post("/qa-reviews", response={201: QaReviewOut}, summary="Assign a conversation to a reviewer")
-def review_assign(request: HttpRequest, payload: QaAssignIn) -> tuple[int, QaReview]:
+def review_assign(request: HttpRequest, payload: QaAssignIn) -> Status[QaReview]:
     _need(request, "service.add_qareview", "Assigning QA reviews needs the CS manager role.")
     ticket = get_restricted_or_404(Ticket, user=request.user, pk=payload.ticket_id)
     rubric = selectors.rubric_get(user=request.user, pk=payload.rubric_id)
@@ -482,7 +483,7 @@ def review_assign(request: HttpRequest, payload: QaAssignIn) -> tuple[int, QaRev
     review = qa.qa_assign(
         actor=actor(request), ticket=ticket, reviewer=reviewer, rubric=rubric, due_on=payload.due_on
     )
-    return 201, _review(request, review.pk)
+    return Status(201, _review(request, review.pk))
 
 
 @router.get("/qa-reviews/{review_id}", response=QaReviewOut, summary="One QA review")
@@ -577,14 +578,14 @@ def staff_review_list(request: HttpRequest, agent_id: ObjectId | None = None):  
 @router.post(
     "/staff-reviews", response={201: StaffReviewOut}, summary="Prepare (or refresh) a month's review"
 )
-def staff_review_prepare(request: HttpRequest, payload: StaffReviewIn) -> tuple[int, StaffReview]:
+def staff_review_prepare(request: HttpRequest, payload: StaffReviewIn) -> Status[StaffReview]:
     _need(request, "service.add_staffreview", "Preparing staff reviews needs the CS manager role.")
     agent = get_restricted_or_404(Agent, user=request.user, pk=payload.agent_id)
     period = _month(payload.month)
     review = staff_reviews.staff_review_prepare(
         actor=actor(request), agent=agent, start=period.start, end=period.end
     )
-    return 201, review
+    return Status(201, review)
 
 
 @router.get("/staff-reviews/{review_id}", response=StaffReviewOut, summary="One staff review")

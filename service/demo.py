@@ -303,11 +303,10 @@ def _reviews(rng: random.Random, manager: User, rubric: Rubric, cop: CodeOfPract
                 selections = {}
                 for c in categories:
                     top = c.scale_max
-                    chosen = (
-                        top
-                        if strong and rng.random() < 0.7
-                        else rng.randrange(max(c.scale_min, top - 2), top + 1)
-                    )
+                    if top - c.scale_min <= 1 or (strong and rng.random() < 0.7):
+                        chosen = top  # yes/no categories fail only on purpose, below
+                    else:
+                        chosen = rng.randrange(max(c.scale_min, top - 2), top + 1)
                     selections[c.pk] = qa.Selection(chosen)
                 if not strong and rng.random() < 0.15:
                     verification = next(c for c in categories if c.name == "Identity verification")
