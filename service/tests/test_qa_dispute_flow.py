@@ -11,7 +11,7 @@ from core.testing.problems import assert_problem, error_fields, nothing_written
 from service import qa
 from service.models import QaCategoryScore, QaReview
 from service.tests.conftest import call
-from service.tests.quality_factories import TicketFactory
+from service.tests.quality_factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/service/qa-reviews"
@@ -44,7 +44,7 @@ def scores(rubric, courtesy, accuracy, verification):
 @pytest.fixture
 def submitted(client, cs_manager, rubric, agent, code_items):
     manager = bearer(cs_manager)
-    ticket = TicketFactory(agent=agent, external_id="Z-900")
+    ticket = make_ticket(agent=agent, external_id="Z-900")
     assigned = call(
         client,
         "post",
@@ -125,7 +125,7 @@ def test_an_upheld_dispute_keeps_the_score(client, submitted, agent_user, second
 
 def test_scores_out_of_range_are_refused_and_nothing_is_written(client, cs_manager, rubric, agent):
     review = qa.qa_assign(
-        actor=cs_manager, ticket=TicketFactory(agent=agent), reviewer=cs_manager, rubric=rubric
+        actor=cs_manager, ticket=make_ticket(agent=agent), reviewer=cs_manager, rubric=rubric
     )
     manager = bearer(cs_manager)
     with nothing_written(QaCategoryScore):
@@ -142,7 +142,7 @@ def test_only_published_code_items_may_be_cited(client, cs_manager, rubric, agen
         actor=cs_manager, code="draft", title="Draft", items=[qa.ItemSpec("X-1", "x", "x", "ethics")]
     )
     review = qa.qa_assign(
-        actor=cs_manager, ticket=TicketFactory(agent=agent), reviewer=cs_manager, rubric=rubric
+        actor=cs_manager, ticket=make_ticket(agent=agent), reviewer=cs_manager, rubric=rubric
     )
     body = {"scores": scores(rubric, 3, 4, 1), "cited_item_ids": [draft.items.get().pk]}
     manager = bearer(cs_manager)
@@ -154,7 +154,7 @@ def test_only_published_code_items_may_be_cited(client, cs_manager, rubric, agen
 def test_nobody_reviews_their_own_conversation(client, rubric, agent, agent_user, second_manager):
     agent_user.groups.add(*Group.objects.filter(name="cs_manager"))  # a team lead who also answers tickets
     manager = bearer(second_manager)
-    body = {"ticket_id": TicketFactory(agent=agent).pk, "reviewer_id": agent_user.pk, "rubric_id": rubric.pk}
+    body = {"ticket_id": make_ticket(agent=agent).pk, "reviewer_id": agent_user.pk, "rubric_id": rubric.pk}
     with nothing_written(QaReview):
         response = call(client, "post", API, manager, body)
     assert "reviewer_id" in error_fields(assert_problem(response, 422))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,11 +14,10 @@ from core.testing.personas import bearer
 from core.testing.problems import assert_problem, error_fields, nothing_written
 from kpis.engine import subject_ref
 from kpis.models import Subject
-from kpis.registry import get as registered
 from service import qa
 from service.models import QaCategoryScore, QaReview, Rubric, RubricCategory
 from service.tests.conftest import call, category
-from service.tests.quality_factories import TicketFactory
+from service.tests.quality_factories import make_ticket, measure
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_a_rubric_needs_a_category(cs_manager):
 
 def test_the_api_refuses_a_zero_weight_with_a_problem(client, cs_manager):
     headers = bearer(cs_manager)
-    body = {
+    body: Any = {
         "name": "API rubric",
         "categories": [
             {"name": "Courtesy", "weight": "25"},
@@ -109,21 +109,19 @@ def test_qa_score_measure_is_the_mean_review_score_per_agent(cs_manager, rubric,
     submitted = []
     for ticket_agent, selections in ((agent, (3, 4, 1)), (agent, (4, 2, 1)), (vendor_agent, (4, 5, 1))):
         review = qa.qa_assign(
-            actor=cs_manager, ticket=TicketFactory(agent=ticket_agent), reviewer=cs_manager, rubric=rubric
+            actor=cs_manager, ticket=make_ticket(agent=ticket_agent), reviewer=cs_manager, rubric=rubric
         )
         qa.qa_review_submit(actor=cs_manager, review=review, selections=picks(rubric, *selections))
         submitted.append(review.pk)
     QaReview.objects.filter(pk__in=submitted).update(submitted_at=datetime(2026, 10, 20, 3, 0, tzinfo=UTC))
     agent_subject = Subject.objects.create(kind="agent", label=agent.name, user=agent.user)
     vendor_subject = Subject.objects.create(kind="vendor", label=vendor.name, vendor=vendor)
-    readings = registered("qa_score").compute(
+    readings = measure("qa_score").compute(
         [subject_ref(agent_subject), subject_ref(vendor_subject)], date(2026, 10, 1), date(2026, 11, 1)
     )
     assert readings[agent_subject.pk].value == Decimal("43.75")  # (87.50 + 0) ÷ 2
     assert readings[agent_subject.pk].sample_size == 2
     assert readings[vendor_subject.pk].value == Decimal("100.00")
     assert QaCategoryScore.objects.filter(failed=True).count() == 1
-    november = registered("qa_score").compute(
-        [subject_ref(agent_subject)], date(2026, 11, 1), date(2026, 12, 1)
-    )
+    november = measure("qa_score").compute([subject_ref(agent_subject)], date(2026, 11, 1), date(2026, 12, 1))
     assert november == {}

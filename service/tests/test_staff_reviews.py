@@ -4,6 +4,7 @@ recommendation; the manager's decision with a reason (audited). An agent sees on
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -23,7 +24,7 @@ from kpis.tests.factories import (
 from service import qa, staff_reviews, surveys
 from service.models import QaReview, StaffReview
 from service.tests.conftest import call, invite
-from service.tests.quality_factories import TicketFactory
+from service.tests.quality_factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
@@ -32,13 +33,11 @@ API = "/api/v1/service/staff-reviews"
 
 def october_for(agent, manager, rubric, *, csat: list[int], qa_picks: list[tuple[int, int, int]]):
     for rating in csat:
-        _, token = invite(TicketFactory(agent=agent))
+        _, token = invite(make_ticket(agent=agent))
         surveys.survey_answer(token=token, csat=rating)
     c = {c.name: c.pk for c in rubric.categories.all()}
     for courtesy, accuracy, verification in qa_picks:
-        review = qa.qa_assign(
-            actor=manager, ticket=TicketFactory(agent=agent), reviewer=manager, rubric=rubric
-        )
+        review = qa.qa_assign(actor=manager, ticket=make_ticket(agent=agent), reviewer=manager, rubric=rubric)
         selections = {
             c["Courtesy"]: qa.Selection(courtesy),
             c["Accuracy"]: qa.Selection(accuracy),
@@ -81,7 +80,9 @@ def test_the_scorecard_recommendation_is_used_and_decided_with_the_review(cs_man
     subject = Subject.objects.create(kind="agent", label=agent.name, user=agent.user)
     period = ScorecardPeriodFactory(scorecard=ScorecardFactory(subject=subject), start=OCT[0], end=OCT[1])
     KpiResultFactory(period=period, sample_size=12)
-    engine = StaffRecommendationFactory(period=period, proposed="coaching", basis="Score 60 is in “Watch”.")
+    engine: Any = StaffRecommendationFactory(
+        period=period, proposed="coaching", basis="Score 60 is in “Watch”."
+    )
     review = staff_reviews.staff_review_prepare(actor=cs_manager, agent=agent, start=OCT[0], end=OCT[1])
     assert (review.recommendation, review.recommendation_source) == ("coaching", "kpis_scorecard")
     assert review.figures["scorecard"]["score"] == "60.00"
@@ -94,6 +95,7 @@ def test_the_scorecard_recommendation_is_used_and_decided_with_the_review(cs_man
     engine.refresh_from_db()
     assert (engine.status, engine.final) == (StaffRecommendation.Status.OVERRIDDEN, "no_action")
     trail = AuditEvent.objects.filter(object_type="service.staffreview", object_id=str(review.pk)).first()
+    assert trail is not None
     assert trail.actor_id == second_manager.pk
     assert trail.changes["after"]["decision_reason"] == "First month on a new queue."
 

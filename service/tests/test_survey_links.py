@@ -14,7 +14,7 @@ from core.testing.problems import nothing_written
 from service import surveys
 from service.models import SurveyInvitation, SurveyResponse
 from service.tests.conftest import invite
-from service.tests.quality_factories import TicketFactory
+from service.tests.quality_factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def url(token: str) -> str:
 
 
 def test_the_customer_answers_once_without_logging_in(client):
-    invitation, token = invite(TicketFactory())
+    invitation, token = invite(make_ticket())
     page = client.get(url(token))
     assert page.status_code == 200
     html = page.content.decode()
@@ -40,7 +40,7 @@ def test_the_customer_answers_once_without_logging_in(client):
 
 
 def test_a_reused_link_is_refused_and_the_first_answer_stays(client):
-    _, token = invite(TicketFactory())
+    _, token = invite(make_ticket())
     client.post(url(token), {"csat": "5", "nps": "10"})
     with nothing_written(SurveyResponse):
         again = client.post(url(token), {"csat": "1", "nps": "0"})
@@ -51,7 +51,7 @@ def test_a_reused_link_is_refused_and_the_first_answer_stays(client):
 
 
 def test_a_second_answer_through_the_service_is_refused():
-    _, token = invite(TicketFactory())
+    _, token = invite(make_ticket())
     surveys.survey_answer(token=token, csat=3)
     with pytest.raises(surveys.LinkRefused) as refused, nothing_written(SurveyResponse):
         surveys.survey_answer(token=token, csat=5)
@@ -59,7 +59,7 @@ def test_a_second_answer_through_the_service_is_refused():
 
 
 def test_an_expired_link_is_refused(client):
-    invitation, token = invite(TicketFactory())
+    invitation, token = invite(make_ticket())
     SurveyInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with nothing_written(SurveyResponse):
         page = client.post(url(token), {"csat": "5"})
@@ -69,7 +69,7 @@ def test_an_expired_link_is_refused(client):
 
 def test_the_link_lasts_the_configured_number_of_days(settings):
     settings.STEWARD_SURVEY_LINK_DAYS = 3
-    invitation, _ = invite(TicketFactory())
+    invitation, _ = invite(make_ticket())
     remaining = invitation.expires_at - timezone.now()
     assert timedelta(days=2, hours=23) < remaining <= timedelta(days=3)
 
@@ -88,7 +88,7 @@ def test_the_link_lasts_the_configured_number_of_days(settings):
     ids=["tampered", "other-salt", "wrong-nonce", "other-invitation", "garbage"],
 )
 def test_a_forged_link_is_refused(client, forge):
-    invitation, token = invite(TicketFactory())
+    invitation, token = invite(make_ticket())
     with nothing_written(SurveyResponse, SurveyInvitation):
         page = client.post(url(forge(token, invitation)), {"csat": "5"})
     assert page.status_code == 400
@@ -106,13 +106,14 @@ def test_a_forged_link_is_refused(client, forge):
     ],
 )
 def test_answers_out_of_range_are_refused_and_the_link_still_works(client, answers, field):
-    invitation, token = invite(TicketFactory())
+    invitation, token = invite(make_ticket())
     with nothing_written(SurveyResponse):
         page = client.post(url(token), answers)
     assert page.status_code == 422
     assert 'class="error"' in page.content.decode()
     with pytest.raises(ValidationError) as error, nothing_written(SurveyResponse):
-        surveys.survey_answer(token=token, **{k: int(v) if v.isdigit() else v for k, v in answers.items()})
+        values: dict = {k: int(v) if v.isdigit() else v for k, v in answers.items()}
+        surveys.survey_answer(token=token, **values)
     assert field in error.value.message_dict
     invitation.refresh_from_db()
     assert invitation.responded_at is None

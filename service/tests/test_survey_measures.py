@@ -13,12 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 
 from kpis.engine import subject_ref
 from kpis.models import Subject
-from kpis.registry import get as registered
 from service import surveys
 from service.models import Team, Ticket
 from service.quality_selectors import survey_summary
 from service.tests.conftest import invite
-from service.tests.quality_factories import TicketFactory
+from service.tests.quality_factories import make_ticket, measure
 
 pytestmark = pytest.mark.django_db
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
@@ -44,21 +43,27 @@ def subjects(agent, vendor_agent, team, vendor):
 def october(agent, vendor_agent):
     """Agent: CSAT 5, 4, 3, 2 and NPS 10, 9, 7, 3 and one unanswered invitation; vendor agent: CSAT 5, 5."""
     for csat, nps, ces in ((5, 10, 1), (4, 9, 2), (3, 7, None), (2, 3, 6)):
-        answer(TicketFactory(agent=agent), csat=csat, nps=nps, ces=ces)
-    answer(TicketFactory(agent=agent))  # invited, never answered
+        answer(make_ticket(agent=agent), csat=csat, nps=nps, ces=ces)
+    answer(make_ticket(agent=agent))  # invited, never answered
     # Answered, then merged into another ticket or marked as spam: never counts.
     for flag in ("is_merged", "is_spam"):
-        ticket = TicketFactory(agent=agent)
+        ticket = make_ticket(agent=agent)
         answer(ticket, csat=1, nps=0)
         Ticket.objects.filter(pk=ticket.pk).update(**{flag: True})
     # 31 Oct 17:00 UTC is 1 Nov 01:00 in Hong Kong: filed in November.
-    answer(TicketFactory(agent=agent, resolved_at=datetime(2026, 10, 31, 17, 0, tzinfo=UTC)), csat=1, nps=0)
+    answer(make_ticket(agent=agent, resolved_at=datetime(2026, 10, 31, 17, 0, tzinfo=UTC)), csat=1, nps=0)
     for _ in range(2):
-        answer(TicketFactory(agent=vendor_agent), csat=5, nps=10)
+        answer(make_ticket(agent=vendor_agent), csat=5, nps=10)
+
+
+def rows_of(code):
+    rows = measure(code).rows
+    assert rows is not None
+    return rows
 
 
 def compute(code, subjects):
-    return registered(code).compute([subject_ref(s) for s in subjects], *OCT)
+    return measure(code).compute([subject_ref(s) for s in subjects], *OCT)
 
 
 def test_csat_is_ratings_of_4_or_5_over_all_ratings(subjects, october):
@@ -98,7 +103,7 @@ def test_a_subject_without_answers_is_not_applicable(subjects, october, other_ag
 def test_one_query_per_kind_of_subject(subjects, october, django_assert_max_num_queries):
     refs = [subject_ref(s) for s in subjects]
     with django_assert_max_num_queries(4):  # agents, vendors, teams (+ the content type, once cached)
-        registered("nps").compute(refs, *OCT)
+        measure("nps").compute(refs, *OCT)
 
 
 def test_the_summary_page_figures_match(subjects, october, cs_manager):
@@ -109,7 +114,7 @@ def test_the_summary_page_figures_match(subjects, october, cs_manager):
 
 
 def test_the_drill_down_lists_the_answers_behind_the_figure(subjects, october, cs_manager, agent_user):
-    rows = registered("survey_csat_pct").rows(cs_manager, subject_ref(subjects[0]), *OCT)
+    rows = rows_of("survey_csat_pct")(cs_manager, subject_ref(subjects[0]), *OCT)
     assert len(rows) == 4
     assert all(row.url.startswith("/service/quality/surveys/?ticket=") for row in rows)
-    assert registered("survey_csat_pct").rows(agent_user, subject_ref(subjects[0]), *OCT) == []
+    assert rows_of("survey_csat_pct")(agent_user, subject_ref(subjects[0]), *OCT) == []
