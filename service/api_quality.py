@@ -105,6 +105,10 @@ class SurveyFilter(Schema):
     ticket_id: ObjectId | None = None
 
 
+class SummaryQuery(Schema):
+    month: str = Month
+
+
 class SurveySummaryOut(Schema):
     month: str
     invited: int
@@ -159,8 +163,9 @@ def invitation_detail(request: HttpRequest, invitation_id: ObjectId) -> SurveyIn
 @router.get(
     "/surveys/summary", response=SurveySummaryOut, summary="Response rate, CSAT, NPS, CES for a month"
 )
-def survey_summary(request: HttpRequest, month: str = Month) -> dict[str, Any]:
+def survey_summary(request: HttpRequest, filters: Query[SummaryQuery]) -> dict[str, Any]:
     _need(request, "service.view_surveyresponse", "Survey results need the CS manager role.")
+    month = filters.month
     period = _month(month)
     summary = selectors.survey_summary(user=request.user, start=period.start, end=period.end)
     return {

@@ -12,6 +12,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -308,7 +309,9 @@ def _reviews(rng: random.Random, manager: User, rubric: Rubric, cop: CodeOfPract
                     else:
                         chosen = rng.randrange(max(c.scale_min, top - 2), top + 1)
                     selections[c.pk] = qa.Selection(chosen)
-                if not strong and rng.random() < 0.15:
+                to_dispute = strong and back == 0 and not disputed
+                disputed = disputed or to_dispute
+                if to_dispute or (not strong and rng.random() < 0.15):
                     verification = next(c for c in categories if c.name == "Identity verification")
                     selections[verification.pk] = qa.Selection(
                         0, "Discussed the order before verifying the caller."
@@ -327,14 +330,13 @@ def _reviews(rng: random.Random, manager: User, rubric: Rubric, cop: CodeOfPract
                     submitted_at=min(submitted, high - timedelta(minutes=1))
                 )
                 if kelvin is not None and agent.user_id == kelvin.pk:
-                    if back == 0 and not disputed:
+                    if to_dispute:
                         qa.qa_review_dispute(
                             actor=kelvin,
                             review=review,
                             reason="The customer had already verified by SMS code before the chat; "
                             "please check the chat log.",
                         )
-                        disputed = True
                     elif rng.random() < 0.8:
                         qa.qa_review_acknowledge(actor=kelvin, review=review)
 
@@ -351,6 +353,11 @@ def seed_quality(*, today: date | None = None) -> bool:
         _tickets(rng, today)
     # The same path as the hourly task: every resolved ticket without an invitation is invited.
     surveys.surveys_send_due(within_days=0, send=False)
+    # The invitation e-mails go through the real service, into memory: seeding would otherwise print
+    # one console e-mail per ticket. `manage.py send_surveys` prints new ones on the console backend.
+    quiet = mail.get_connection("django.core.mail.backends.locmem.EmailBackend")
+    for invitation_id in SurveyInvitation.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+        surveys.survey_email_send(invitation_id=invitation_id, connection=quiet)
     _answer_surveys(rng)
     cop = _code_of_practice(manager)
     rubric = _rubric(manager, cop)

@@ -164,8 +164,12 @@ def surveys_send_due(*, within_days: int | None = None, send: bool = True) -> in
 
 
 @transaction.atomic
-def survey_email_send(*, invitation_id: int) -> bool:
-    """Send (once) the invitation e-mail with the survey link; False when there is nothing to send."""
+def survey_email_send(*, invitation_id: int, connection: Any = None) -> bool:
+    """Send (once) the invitation e-mail with the survey link; False when there is nothing to send.
+
+    ``connection``: a mail connection to use instead of the configured backend (the demo seed
+    delivers its invitations in memory rather than printing them all).
+    """
     invitation = (
         SurveyInvitation.objects.select_for_update(of=("self",))
         .select_related("ticket__customer")
@@ -188,6 +192,7 @@ def survey_email_send(*, invitation_id: int) -> bool:
         ),
         from_email=None,
         recipient_list=[customer.email],
+        connection=connection,
     )
     before = audit.snapshot(invitation)
     invitation.sent_at = timezone.now()

@@ -33,6 +33,7 @@ def test_the_quality_demo(demo_people):
     assert CodeOfPractice.objects.get().status == "published"
     resolved = Ticket.objects.filter(resolved_at__isnull=False).count()
     assert SurveyInvitation.objects.count() == resolved  # send_surveys invited every resolved ticket
+    assert not SurveyInvitation.objects.filter(sent_at__isnull=True).exists()
     assert 0.5 < SurveyResponse.objects.count() / resolved < 0.9
     assert QaReview.objects.filter(status="disputed").count() == 1
     assert QaReview.objects.filter(status="acknowledged").exists()
