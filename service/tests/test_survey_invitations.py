@@ -103,3 +103,20 @@ def test_an_agent_cannot_send_surveys(client, agent_user):
     response = api_call(client, "post", API, agent_user, {"ticket_id": ticket.pk})
     assert response.status_code in (403, 404)
     assert not SurveyInvitation.objects.exists()
+
+
+def test_the_month_summary_shows_rates_with_their_definitions(client, cs_manager, agent_user):
+    for rating in (5, 4, 2):
+        _, token = invite(make_ticket())
+        surveys.survey_answer(token=token, csat=rating, nps=rating * 2)
+    invite(make_ticket())
+    summary = api_call(client, "get", "/api/v1/service/surveys/summary?month=2026-10", cs_manager).json()
+    assert (summary["invited"], summary["responded"], summary["response_rate"]) == (4, 3, "75.00")
+    assert (summary["csat_pct"], summary["csat_sample"], summary["nps"]) == (
+        "66.67",
+        3,
+        "0.00",
+    )  # NPS 10, 8, 4: 33.33 − 33.33
+    assert "4 or 5" in summary["definitions"]["csat_pct"]
+    assert_problem(api_call(client, "get", "/api/v1/service/surveys/summary?month=2026-13", cs_manager), 422)
+    assert_problem(api_call(client, "get", "/api/v1/service/surveys/summary?month=2026-10", agent_user), 403)
