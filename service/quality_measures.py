@@ -1,7 +1,7 @@
 """Survey and QA measures for the measurement engine (issue 4 items 4, 5, 9; PRODUCT.md §3).
 
-Every measure is set-based: one grouped query per kind of subject being scored (agents,
-vendors, teams), whatever the number of subjects. Attribution and filing:
+Every measure is set-based: one grouped query over the period's rows serves every subject
+being scored (agents, vendors and teams alike), whatever their number. Attribution and filing:
 
 - Survey measures are filed by the ticket's resolution date (``Ticket.resolved_at``, in Hong
   Kong days) and credited to the ticket's assignee (``Ticket.agent``; an agent subject is
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Value
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,13 +93,25 @@ def subject_groups(subjects: Sequence[SubjectRef], paths: Paths) -> dict[str, di
 def grouped(
     rows: QuerySet[Any], subjects: Sequence[SubjectRef], paths: Paths, aggregates: Mapping[str, Any]
 ) -> dict[int, dict[str, Any]]:
-    """AGGREGATES per subject: one GROUP BY query per kind of subject present."""
-    result: dict[int, dict[str, Any]] = {}
-    for column, keys in subject_groups(subjects, paths).items():
-        for row in rows.filter(**{f"{column}__in": list(keys)}).values(column).annotate(**aggregates):
-            for subject_id in keys[row[column]]:
-                result[subject_id] = row
-    return result
+    """AGGREGATES per subject from ONE query over the period's rows.
+
+    The rows are grouped in SQL by (agent's user, team, vendor), a few hundred groups at most;
+    each group's sums are then added to every subject it belongs to. The aggregates must be
+    additive (counts and sums; means are sum ÷ count afterwards), so an agent, a team and a
+    vendor are all served by the same scan of the month's rows.
+    """
+    groups = subject_groups(subjects, paths)
+    if not groups:
+        return {}
+    columns = list(groups)
+    totals: dict[int, dict[str, Any]] = {}
+    for row in rows.order_by().values(*columns).annotate(**aggregates):
+        for column in columns:
+            for subject_id in groups[column].get(row[column], ()):
+                total = totals.setdefault(subject_id, dict.fromkeys(aggregates, 0))
+                for name in aggregates:
+                    total[name] += row[name] or 0
+    return totals
 
 
 def subject_filter(subject: SubjectRef, paths: Paths) -> Q | None:
@@ -142,7 +154,7 @@ NPS_AGGREGATES = {
     "rated": Count("nps"),
 }
 RATE_AGGREGATES = {"invited": Count("id"), "responded": Count("id", filter=Q(responded_at__isnull=False))}
-QA_AGGREGATES = {"mean": Avg("score"), "reviews": Count("id")}
+QA_AGGREGATES = {"total": Sum("score"), "reviews": Count("id")}
 
 
 def ces_aggregates() -> dict[str, Any]:
@@ -152,7 +164,7 @@ def ces_aggregates() -> dict[str, Any]:
         Value(1.0) + (F("ces") - 1) * Value(float(scale - 1)) / (F("ces_scale_max") - 1),
         output_field=FloatField(),
     )
-    return {"mean": Avg(rescaled, filter=Q(ces__isnull=False)), "rated": Count("ces")}
+    return {"total": Sum(rescaled, filter=Q(ces__isnull=False)), "rated": Count("ces")}
 
 
 def csat_reading(row: Mapping[str, Any]) -> Reading | None:
@@ -169,9 +181,10 @@ def nps_reading(row: Mapping[str, Any]) -> Reading | None:
 
 
 def ces_reading(row: Mapping[str, Any]) -> Reading | None:
-    if not row["rated"] or row["mean"] is None:
+    if not row["rated"] or row["total"] is None:
         return None
-    return Reading(Decimal(str(row["mean"])).quantize(CENT, ROUND_HALF_UP), row["rated"])
+    mean = Decimal(str(row["total"])) / Decimal(row["rated"])
+    return Reading(mean.quantize(CENT, ROUND_HALF_UP), row["rated"])
 
 
 def rate_reading(row: Mapping[str, Any]) -> Reading | None:
@@ -181,9 +194,10 @@ def rate_reading(row: Mapping[str, Any]) -> Reading | None:
 
 
 def qa_reading(row: Mapping[str, Any]) -> Reading | None:
-    if not row["reviews"] or row["mean"] is None:
+    if not row["reviews"] or row["total"] is None:
         return None
-    return Reading(Decimal(str(row["mean"])).quantize(CENT, ROUND_HALF_UP), row["reviews"])
+    mean = Decimal(str(row["total"])) / Decimal(row["reviews"])
+    return Reading(mean.quantize(CENT, ROUND_HALF_UP), row["reviews"])
 
 
 def _readings(rows: dict[int, dict[str, Any]], make: Any) -> dict[int, Reading]:
