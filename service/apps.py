@@ -7,5 +7,6 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         # --- quality (s3): survey and QA measures for the engine; the survey invitation on resolution.
+        import service.dashboard_quality  # noqa: F401
         import service.quality_measures  # noqa: F401
         import service.signals  # noqa: F401

@@ -139,3 +139,12 @@ def test_the_survey_list_costs_the_same_queries_for_more_rows(client, cs_manager
     for day in range(4, 14):
         invite(make_ticket(agent=agent, resolved_at=datetime(2026, 10, day, tzinfo=UTC)))
     assert queries() == few
+
+
+def test_the_home_dashboard_shows_what_awaits_each_person(client, cs_manager, agent_user, world):
+    client.force_login(cs_manager)
+    home = client.get("/").content.decode()
+    assert "Reviews for you to score" in home and "Staff reviews to decide" in home
+    client.force_login(agent_user)
+    home = client.get("/").content.decode()
+    assert "Reviews awaiting your answer" in home and "Staff reviews to decide" not in home
