@@ -279,3 +279,24 @@ ROLES[CS_AGENT] = Role(
     sees_personal_data=_agent.sees_personal_data,
     staff=_agent.staff,
 )
+
+# --- service quality: surveys, codes of practice, QA and staff reviews (s3) ---
+# An agent reads the codes of practice and rubrics, their own QA reviews (to acknowledge or
+# dispute them) and their own decided staff reviews; the models' scope_for keeps it to their own.
+SERVICE_QUALITY_AGENT = (
+    "service.view_codeofpractice",
+    "service.view_codeitem",
+    "service.view_rubric",
+    "service.view_rubriccategory",
+    "service.view_qareview",
+    "service.view_qacategoryscore",
+    "service.view_staffreview",
+)
+ROLES[CS_AGENT] = Role(
+    ROLES[CS_AGENT].code,
+    ROLES[CS_AGENT].label,
+    ROLES[CS_AGENT].description,
+    (*ROLES[CS_AGENT].permissions, *SERVICE_QUALITY_AGENT),
+    ROLES[CS_AGENT].sees_personal_data,
+    ROLES[CS_AGENT].staff,
+)

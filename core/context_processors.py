@@ -13,6 +13,7 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Vendors", "vendors:list", "vendors.view_vendor", True),
     ("Scorecards", "kpis:home", "kpis.view_scorecard", True),
     ("Proposals", "proposals:home", "proposals.view_call", True),
+    ("Service quality", "service:qa_list", "service.view_qareview", False),  # s3: surveys, QA, staff reviews
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),
     # --- service ingest (issue 4 item 1) ---

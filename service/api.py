@@ -15,3 +15,8 @@ router.add_router("", ingest_router)
 from service.api_sla import router as sla_router  # noqa: E402
 
 router.add_router("", sla_router)
+
+# --- quality: surveys, codes of practice, QA and staff reviews (s3) ---
+from service.api_quality import router as quality_router  # noqa: E402
+
+router.add_router("", quality_router)

@@ -5,6 +5,9 @@ class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = "Customer service"
 
-    # --- SLA recompute (s2) ---
     def ready(self) -> None:
-        from service import signals  # noqa: F401 - connects the SLA recompute receiver
+        # The SLA recompute and survey-invitation receivers; survey and QA measures for the engine;
+        # the home-dashboard panels.
+        import service.dashboard_quality  # noqa: F401
+        import service.quality_measures  # noqa: F401
+        import service.signals  # noqa: F401

@@ -469,3 +469,29 @@ class SlaPolicy(StewardModel):
             SlaTarget.RESOLUTION.value: self.resolution_minutes,
         }
         return {target: minutes for target, minutes in targets.items() if minutes is not None}
+
+
+# --- quality: surveys, codes of practice, QA reviews, staff reviews (s3) ---
+from service.quality_models import (  # noqa: E402
+    CodeItem,
+    CodeOfPractice,
+    QaCategoryScore,
+    QaReview,
+    Rubric,
+    RubricCategory,
+    StaffReview,
+    SurveyInvitation,
+    SurveyResponse,
+)
+
+__all__ = [
+    "CodeItem",
+    "CodeOfPractice",
+    "QaCategoryScore",
+    "QaReview",
+    "Rubric",
+    "RubricCategory",
+    "StaffReview",
+    "SurveyInvitation",
+    "SurveyResponse",
+]

@@ -39,3 +39,8 @@ urlpatterns += [
     ),
     path("tickets/<int:pk>/sla/", views_sla.ticket_sla, name="ticket_sla"),
 ]
+
+# --- quality: surveys, codes of practice, QA and staff reviews (s3) ---
+from service.urls_quality import urlpatterns as quality_urlpatterns  # noqa: E402
+
+urlpatterns += quality_urlpatterns

@@ -311,7 +311,6 @@ STEWARD_BREACH_NOTIFY_DAYS = env_int("STEWARD_BREACH_NOTIFY_DAYS", 5, minimum=1)
 STEWARD_DATA_USER_NAME = env_str("STEWARD_DATA_USER_NAME", "Steward Trading (HK) Ltd")
 # Self-service links (data quality): how long a link stays valid, and where it points.
 STEWARD_SELF_SERVICE_DAYS = env_int("STEWARD_SELF_SERVICE_DAYS", 14, minimum=1)
-STEWARD_PUBLIC_URL = env_str("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000")
 STEWARD_STALE_MONTHS = env_int("STEWARD_STALE_MONTHS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE |= {
     "customers-privacy-reminders": {"task": "customers.tasks.privacy_reminders", "schedule": 24 * 3600},
@@ -323,3 +322,18 @@ STEWARD_SMS_GATEWAY_EMAIL = env_str("STEWARD_SMS_GATEWAY_EMAIL", "")  # e.g. "{n
 # --- service ingest (issue 4 item 1) ---
 # Shared secret of the helpdesk webhook (HMAC-SHA256 of the raw body, docs/service.md); empty = off.
 STEWARD_HELPDESK_WEBHOOK_SECRET = env_str("STEWARD_HELPDESK_WEBHOOK_SECRET", "")
+# --- Service quality: surveys and staff reviews (s3) ---
+# Links in e-mails point here (the public survey page needs no login).
+STEWARD_PUBLIC_URL = env_str("STEWARD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# A survey link works for this many days after it is sent, and once.
+STEWARD_SURVEY_LINK_DAYS = env_int("STEWARD_SURVEY_LINK_DAYS", 14, minimum=1)
+# Customer effort is asked on 1..this; the scale is stored with every answer.
+STEWARD_SURVEY_CES_SCALE = env_int("STEWARD_SURVEY_CES_SCALE", 7, minimum=2)
+if STEWARD_SURVEY_CES_SCALE > 10:
+    raise ImproperEnvironment("STEWARD_SURVEY_CES_SCALE must be 10 or less")
+# The scheduled `send_surveys` invites tickets resolved within this many days (older ones are left alone).
+STEWARD_SURVEY_INVITE_WITHIN_DAYS = env_int("STEWARD_SURVEY_INVITE_WITHIN_DAYS", 30, minimum=1)
+# Below these sample sizes a staff review shows "not enough data" and never judges the figure.
+STEWARD_STAFF_REVIEW_MIN_QA = env_int("STEWARD_STAFF_REVIEW_MIN_QA", 3, minimum=1)
+STEWARD_STAFF_REVIEW_MIN_CSAT = env_int("STEWARD_STAFF_REVIEW_MIN_CSAT", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["service-send-surveys"] = {"task": "service.tasks.send_surveys", "schedule": 3600}
