@@ -238,3 +238,11 @@ class TicketSla(StewardModel):
 
 
 __all__ = ["Agent", "Channel", "Priority", "SlaTarget", "Team", "Ticket", "TicketEvent", "TicketSla"]
+
+# --- s4 service KPI reports: rules, rollups and benchmarks (service/report_models.py) ---
+from service.report_models import (  # noqa: E402, F401
+    ServiceBenchmark,
+    ServiceDailyRollup,
+    ServiceKpiRules,
+    ServiceMonthlyRollup,
+)
