@@ -40,10 +40,31 @@ CSV_COLUMNS = (
     "value",
     "illustrative",
 )
-REQUIRED = ("source", "period_start", "period_end", "industry", "measure_code", "statistic", "time_basis", "unit", "definition", "value")
+REQUIRED = (
+    "source",
+    "period_start",
+    "period_end",
+    "industry",
+    "measure_code",
+    "statistic",
+    "time_basis",
+    "unit",
+    "definition",
+    "value",
+)
 MAX_ROWS = 5000
-BASIS_NAMES = {"business": "business-hours minutes", "calendar": "calendar (24/7) minutes", "none": "not a time"}
-STATISTIC_NAMES = {"median": "a median", "mean": "a mean", "p90": "a 90th percentile", "rate": "a rate", "count": "a count"}
+BASIS_NAMES = {
+    "business": "business-hours minutes",
+    "calendar": "calendar (24/7) minutes",
+    "none": "not a time",
+}
+STATISTIC_NAMES = {
+    "median": "a median",
+    "mean": "a mean",
+    "p90": "a 90th percentile",
+    "rate": "a rate",
+    "count": "a count",
+}
 
 
 def _require(actor: Any, perm: str) -> None:
@@ -63,7 +84,9 @@ def _clean(data: dict[str, Any]) -> ServiceBenchmark:
     code = values["measure_code"]
     measure = measures.MEASURES.get(code)
     if code and measure is None:
-        errors["measure_code"] = f"“{code}” is not a service measure; use one of {', '.join(sorted(measures.MEASURES))}."
+        errors["measure_code"] = (
+            f"“{code}” is not a service measure; use one of {', '.join(sorted(measures.MEASURES))}."
+        )
     for name in ("period_start", "period_end"):
         if values[name]:
             try:
@@ -122,7 +145,12 @@ def benchmarks_import(*, actor: Any, content: bytes) -> list[ServiceBenchmark]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise ValidationError({"file": f"The header lacks the column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}."})
+        raise ValidationError(
+            {
+                "file": f"The header lacks the column(s) {', '.join(missing)}; "
+                f"expected {', '.join(CSV_COLUMNS)}."
+            }
+        )
     problems: list[str] = []
     rows: list[ServiceBenchmark] = []
     for row in reader:
@@ -132,7 +160,9 @@ def benchmarks_import(*, actor: Any, content: bytes) -> list[ServiceBenchmark]:
         try:
             rows.append(_clean(row))
         except ValidationError as exc:
-            problems += [f"line {reader.line_num}: {name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()]
+            problems += [
+                f"line {reader.line_num}: {name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()
+            ]
     if not rows and not problems:
         problems.append("The file has no rows.")
     if problems:
@@ -145,7 +175,10 @@ def benchmarks_import(*, actor: Any, content: bytes) -> list[ServiceBenchmark]:
                 benchmark.save()
         except Exception:  # noqa: BLE001 (the unique constraint: say which row repeats one)
             raise ValidationError(
-                {"file": f"{benchmark} is already recorded (same source, measure, statistic, basis, industry, period)."}
+                {
+                    "file": f"{benchmark} is already recorded "
+                    "(same source, measure, statistic, basis, industry, period)."
+                }
             ) from None
         audit.record_change(AuditEvent.Action.CREATE, benchmark, actor=actor)
         saved.append(benchmark)
@@ -199,10 +232,16 @@ def refusal(measure: measures.ServiceMeasure, benchmark: ServiceBenchmark) -> st
         )
     if not reasons:
         return ""
-    return "Not compared: " + "; and ".join(reasons) + ". Compare like with like (choose the matching Steward measure)."
+    return (
+        "Not compared: "
+        + "; and ".join(reasons)
+        + ". Compare like with like (choose the matching Steward measure)."
+    )
 
 
-def compare(*, measure_code: str, start: date, end: date, benchmarks: list[ServiceBenchmark] | None = None) -> list[Comparison]:
+def compare(
+    *, measure_code: str, start: date, end: date, benchmarks: list[ServiceBenchmark] | None = None
+) -> list[Comparison]:
     """Place Steward's whole-service figure for [start, end) against each benchmark of the measure."""
     measure = measures.MEASURES.get(measure_code)
     if measure is None:
@@ -272,7 +311,8 @@ def kpi_benchmark(kpi_code: str, start: date, end: date) -> dict[str, Any] | Non
     b = first.benchmark
     return {
         "value": f"{b.value} {measures.MEASURES[code].unit} ({b.get_statistic_display().lower()}, "
-        f"{b.get_time_basis_display().lower()}), {b.source}{' — illustrative sample' if b.illustrative else ''}",
+        f"{b.get_time_basis_display().lower()}), {b.source}"
+        + (" — illustrative sample" if b.illustrative else ""),
         "measure": code,
         "period": f"{start}–{end}",
         "placement": first.explanation,

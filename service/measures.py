@@ -101,7 +101,10 @@ def first_replies() -> QuerySet[TicketEvent]:
     """One row per (ticket, agent) who sent a public reply: the agent's first reply."""
     earlier = TicketEvent.objects.filter(
         ticket_id=OuterRef("ticket_id"), agent_id=OuterRef("agent_id"), kind=TicketEvent.Kind.AGENT_REPLY
-    ).filter(Q(occurred_at__lt=OuterRef("occurred_at")) | Q(occurred_at=OuterRef("occurred_at"), id__lt=OuterRef("id")))
+    ).filter(
+        Q(occurred_at__lt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), id__lt=OuterRef("id"))
+    )
     return TicketEvent.objects.filter(kind=TicketEvent.Kind.AGENT_REPLY, agent__isnull=False).exclude(
         Exists(earlier)
     )
@@ -131,14 +134,18 @@ def _prefixed(condition: Q, t: str) -> Q:
         if isinstance(child, Q):
             clone.children.append(_prefixed(child, t))
         else:
-            name, value = child
+            name, value = child  # type: ignore[misc]  # a leaf of a Q is a (lookup, value) pair
             clone.children.append((f"{t}{name}", value))
     return clone
 
 
 def subject_keys(subjects: Sequence[SubjectRef]) -> dict[str, dict[int, list[int]]]:
     """dimension → key (agent, team or vendor id) → ids of the subjects it stands for (≤ 1 query)."""
-    groups: dict[str, dict[int, list[int]]] = {AGENT: defaultdict(list), TEAM: defaultdict(list), VENDOR: defaultdict(list)}
+    groups: dict[str, dict[int, list[int]]] = {
+        AGENT: defaultdict(list),
+        TEAM: defaultdict(list),
+        VENDOR: defaultdict(list),
+    }
     agent_ct = ContentType.objects.get_for_model(Agent).pk
     team_ct = ContentType.objects.get_for_model(Team).pk
     by_user: dict[int, list[int]] = defaultdict(list)
@@ -169,7 +176,9 @@ def subject_key(subject: SubjectRef) -> tuple[str, int] | None:
 # --- Statistics in SQL ---------------------------------------------------------------------------
 
 
-def percentiles(qs: QuerySet[Any], key: str, value: str, fraction: Fraction) -> dict[Any, tuple[Decimal, int]]:
+def percentiles(
+    qs: QuerySet[Any], key: str, value: str, fraction: Fraction
+) -> dict[Any, tuple[Decimal, int]]:
     """key → (percentile of VALUE, sample size), interpolated like ``percentile_cont`` (one query).
 
     QS must already exclude rows whose VALUE is empty (in the same ``filter()`` as any condition on
@@ -206,7 +215,14 @@ def percentiles(qs: QuerySet[Any], key: str, value: str, fraction: Fraction) -> 
         h = Fraction(cnt - 1) * fraction
         low = rows[0][1]
         high = rows[-1][1]
-        result[g] = (_q2(Decimal(low) + (Decimal(high) - Decimal(low)) * (Decimal((h - int(h)).numerator) / Decimal((h - int(h)).denominator))), cnt)
+        result[g] = (
+            _q2(
+                Decimal(low)
+                + (Decimal(high) - Decimal(low))
+                * (Decimal((h - int(h)).numerator) / Decimal((h - int(h)).denominator))
+            ),
+            cnt,
+        )
     return result
 
 
@@ -259,7 +275,9 @@ def backlog_condition(rules: ServiceKpiRules, start: date, end: date) -> Q:
     return unresolved_at_q(end)
 
 
-def compute_for(measure: ServiceMeasure) -> Callable[[Sequence[SubjectRef], date, date], Mapping[int, Reading]]:
+def compute_for(
+    measure: ServiceMeasure,
+) -> Callable[[Sequence[SubjectRef], date, date], Mapping[int, Reading]]:
     def compute(subjects: Sequence[SubjectRef], start: date, end: date) -> Mapping[int, Reading]:
         rules = current_rules()
         readings: dict[int, Reading] = {}
@@ -276,14 +294,20 @@ def compute_for(measure: ServiceMeasure) -> Callable[[Sequence[SubjectRef], date
 
 
 def tickets_behind(
-    *, user: Any, measure: ServiceMeasure, dimension: str, key: int | None, start: date, end: date
+    *, user: Any, measure: ServiceMeasure, dimension: str, key: int, start: date, end: date
 ) -> QuerySet[Ticket]:
     """The tickets a measure's value for (DIMENSION, KEY) was computed from, as USER may see them."""
     rules = current_rules()
-    qs = Ticket.objects.restrict(user).filter(counted_q(), measure.condition(rules, start, end), measure.drill)
+    qs = Ticket.objects.restrict(user).filter(
+        counted_q(), measure.condition(rules, start, end), measure.drill
+    )
     if dimension == AGENT and rules.attribution == ServiceKpiRules.Attribution.TOUCHED:
         qs = qs.filter(
-            Exists(TicketEvent.objects.filter(ticket_id=OuterRef("pk"), agent_id=key, kind=TicketEvent.Kind.AGENT_REPLY))
+            Exists(
+                TicketEvent.objects.filter(
+                    ticket_id=OuterRef("pk"), agent_id=key, kind=TicketEvent.Kind.AGENT_REPLY
+                )
+            )
         )
     elif dimension in (AGENT, TEAM, VENDOR):
         qs = qs.filter(**{f"{dimension}_id": key})
@@ -303,7 +327,9 @@ def rows_for(measure: ServiceMeasure) -> Callable[[Any, SubjectRef, date, date],
         found = subject_key(subject)
         if found is None:
             return []
-        tickets = tickets_behind(user=user, measure=measure, dimension=found[0], key=found[1], start=start, end=end)
+        tickets = tickets_behind(
+            user=user, measure=measure, dimension=found[0], key=found[1], start=start, end=end
+        )
         columns = (("Opened", "opened_at"), *measure.columns)
         return [
             DrillRow(
@@ -374,7 +400,8 @@ for _statistic in ("median", "p90", "mean"):
                 + (" (calendar)" if _suffix else ""),
                 unit="minutes",
                 description=(
-                    f"{STATISTIC_WORDS[_statistic]} {BASIS_WORDS[_basis]} from the ticket's creation to the first "
+                    f"{STATISTIC_WORDS[_statistic]} {BASIS_WORDS[_basis]} from the ticket's creation to "
+                    "the first "
                     "public reply by a human agent (bot replies and internal notes do not count), over the "
                     "tickets filed in the period that have had a first response."
                 ),
@@ -470,7 +497,9 @@ for _code, (_target, _words) in SLA_MEASURES.items():
             time_basis="none",
             lower_is_better=False,
             condition=filed,
-            stat=_rate(Q(sla_results__target=_target, sla_results__met__isnull=False), Q(sla_results__met=True)),
+            stat=_rate(
+                Q(sla_results__target=_target, sla_results__met__isnull=False), Q(sla_results__met=True)
+            ),
             drill=Q(sla_results__target=_target, sla_results__met__isnull=False),
         )
     )
@@ -517,7 +546,8 @@ _add(
         description=(
             "One-touch resolution: resolved tickets with exactly one public agent reply that were never "
             "reopened ÷ all resolved tickets × 100, over the tickets filed in the period. (Stricter than "
-            "Zendesk's “fewer than 2 agent replies”: a ticket resolved with no reply at all is not one-touch.)"
+            "Zendesk's “fewer than 2 agent replies”: a ticket resolved with no reply at all is not "
+            "one-touch.)"
         ),
         statistic="rate",
         time_basis="none",
@@ -572,7 +602,9 @@ def overall(code: str, start: date, end: date) -> tuple[Decimal, int] | None:
 # --- Vendor information accuracy (issue 5 item 4) ---------------------------------------------
 
 
-def vendor_ticket_discrepancy(subjects: Sequence[SubjectRef], start: date, end: date) -> Mapping[int, Reading]:
+def vendor_ticket_discrepancy(
+    subjects: Sequence[SubjectRef], start: date, end: date
+) -> Mapping[int, Reading]:
     """|tickets the vendor reported − tickets Steward holds| ÷ tickets Steward holds × 100.
 
     The vendor reports its count as an approved submission of ``tickets_handled_reported`` for
@@ -599,7 +631,12 @@ def vendor_ticket_discrepancy(subjects: Sequence[SubjectRef], start: date, end: 
     if not reported:
         return {}
     held = MEASURES["ticket_volume"].stat(
-        source(current_rules(), VENDOR, [s.vendor_id for s in vendor_subjects if s.vendor_id], filed(current_rules(), start, end))
+        source(
+            current_rules(),
+            VENDOR,
+            [s.vendor_id for s in vendor_subjects if s.vendor_id],
+            filed(current_rules(), start, end),
+        )
     )
     readings: dict[int, Reading] = {}
     for s in vendor_subjects:
@@ -633,7 +670,8 @@ def register_all() -> None:
         rows=ROWS["ticket_volume"],
         description=(
             "Information accuracy: |tickets the vendor reported handling (approved submission of "
-            f"“{REPORTED_TICKETS_CODE}” for the period) − tickets Steward holds for the vendor in the period| "
+            f"“{REPORTED_TICKETS_CODE}” for the period) − tickets Steward holds for the vendor in the "
+            "period| "
             "÷ tickets in Steward × 100. 0 means the vendor's report matches Steward's records."
         ),
     )

@@ -90,7 +90,9 @@ class ServiceKpiRules(StewardModel):
             else "every agent who sent a public reply (a ticket counts once for each of them)"
         )
         when = (
-            "the date it was created" if self.filing == self.Filing.CREATED else "the date it was last resolved"
+            "the date it was created"
+            if self.filing == self.Filing.CREATED
+            else "the date it was last resolved"
         )
         return (
             f"Agent figures credit {who}. A ticket is filed in the period of {when} "
@@ -103,8 +105,12 @@ def _sum_fields() -> dict[str, Any]:
 
 
 class _RollupBase(StewardModel):
-    agent = models.ForeignKey("service.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey("service.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        "service.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "service.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     vendor = models.ForeignKey(
         "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )

@@ -66,7 +66,9 @@ def parse_period(text: str) -> ReportPeriod:
             p = period_math.period_containing(period_math.MONTH, date(int(m[1]), int(m[2]), 1))
             return ReportPeriod(p.start, p.end, text, True)
         if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-            p = period_math.period_containing(period_math.QUARTER, date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1))
+            p = period_math.period_containing(
+                period_math.QUARTER, date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)
+            )
             return ReportPeriod(p.start, p.end, text, True)
         if m := re.fullmatch(r"(\d{4})", text):
             p = period_math.period_containing(period_math.YEAR, date(int(m[1]), 1, 1))
@@ -141,7 +143,9 @@ def parse_filters(data: Mapping[str, Any]) -> Filters:
             in_house = True
         elif raw:
             if not raw.isdigit() or int(raw) < 1:
-                errors[name] = "Give an id (a whole number)" + (" or “in-house”." if name == "vendor" else ".")
+                errors[name] = "Give an id (a whole number)" + (
+                    " or “in-house”." if name == "vendor" else "."
+                )
             else:
                 ids[name] = int(raw)
     if errors:
@@ -223,45 +227,117 @@ def _get(s: Mapping[str, int], name: str) -> int:
 
 
 FIGURES: tuple[ReportFigure, ...] = (
-    ReportFigure("ticket_volume", "Volume", "tickets", lambda s: Figure(Decimal(_get(s, "tickets")), _get(s, "tickets"))),
-    ReportFigure("first_response_median", "First response, median", "business min",
-                 lambda s: _percentile(s, FIRST_RESPONSE_BUCKETS, "fr_max", "0.5")),
-    ReportFigure("first_response_p90", "First response, p90", "business min",
-                 lambda s: _percentile(s, FIRST_RESPONSE_BUCKETS, "fr_max", "0.9")),
-    ReportFigure("first_response_mean", "First response, mean", "business min",
-                 lambda s: _ratio(_get(s, "fr_sum"), _get(s, "fr_n"))),
-    ReportFigure("first_response_calendar_mean", "First response, mean (calendar)", "calendar min",
-                 lambda s: _ratio(_get(s, "fr_cal_sum"), _get(s, "fr_n"))),
-    ReportFigure("next_response_mean", "Next response, mean", "business min",
-                 lambda s: _ratio(_get(s, "nr_sum"), _get(s, "nr_n"))),
-    ReportFigure("resolution_median", "Full resolution, median", "business min",
-                 lambda s: _percentile(s, RESOLUTION_BUCKETS, "res_max", "0.5")),
-    ReportFigure("resolution_p90", "Full resolution, p90", "business min",
-                 lambda s: _percentile(s, RESOLUTION_BUCKETS, "res_max", "0.9")),
-    ReportFigure("resolution_mean", "Full resolution, mean", "business min",
-                 lambda s: _ratio(_get(s, "res_sum"), _get(s, "res_n"))),
-    ReportFigure("first_resolution_mean", "First resolution, mean", "business min",
-                 lambda s: _ratio(_get(s, "first_res_sum"), _get(s, "first_res_n"))),
-    ReportFigure("sla_first_response_pct", "SLA first response", "%",
-                 lambda s: _ratio(_get(s, "sla_fr_met"), _get(s, "sla_fr_met") + _get(s, "sla_fr_breached"), 100),
-                 drill_outcome="breached"),
-    ReportFigure("sla_next_response_pct", "SLA next response", "%",
-                 lambda s: _ratio(_get(s, "sla_nr_met"), _get(s, "sla_nr_met") + _get(s, "sla_nr_breached"), 100),
-                 drill_outcome="breached"),
-    ReportFigure("sla_resolution_pct", "SLA resolution", "%",
-                 lambda s: _ratio(_get(s, "sla_res_met"), _get(s, "sla_res_met") + _get(s, "sla_res_breached"), 100),
-                 drill_outcome="breached"),
-    ReportFigure("sla_attainment_pct", "SLA all targets", "%",
-                 lambda s: _ratio(
-                     sum(_get(s, f"sla_{t}_met") for t in ("fr", "nr", "res")),
-                     sum(_get(s, f"sla_{t}_{o}") for t in ("fr", "nr", "res") for o in ("met", "breached")),
-                     100),
-                 drill_outcome="breached"),
-    ReportFigure("reopen_rate_pct", "Reopen rate", "%", lambda s: _ratio(_get(s, "reopened"), _get(s, "resolved_once"), 100)),
-    ReportFigure("one_touch_resolution_pct", "One-touch resolution", "%",
-                 lambda s: _ratio(_get(s, "one_touch"), _get(s, "resolved"), 100)),
-    ReportFigure("backlog", "Backlog at end", "tickets", lambda s: Figure(Decimal(_get(s, "backlog_end")), _get(s, "backlog_end"))),
-)  # fmt: skip
+    ReportFigure(
+        "ticket_volume",
+        "Volume",
+        "tickets",
+        lambda s: Figure(Decimal(_get(s, "tickets")), _get(s, "tickets")),
+    ),
+    ReportFigure(
+        "first_response_median",
+        "First response, median",
+        "business min",
+        lambda s: _percentile(s, FIRST_RESPONSE_BUCKETS, "fr_max", "0.5"),
+    ),
+    ReportFigure(
+        "first_response_p90",
+        "First response, p90",
+        "business min",
+        lambda s: _percentile(s, FIRST_RESPONSE_BUCKETS, "fr_max", "0.9"),
+    ),
+    ReportFigure(
+        "first_response_mean",
+        "First response, mean",
+        "business min",
+        lambda s: _ratio(_get(s, "fr_sum"), _get(s, "fr_n")),
+    ),
+    ReportFigure(
+        "first_response_calendar_mean",
+        "First response, mean (calendar)",
+        "calendar min",
+        lambda s: _ratio(_get(s, "fr_cal_sum"), _get(s, "fr_n")),
+    ),
+    ReportFigure(
+        "next_response_mean",
+        "Next response, mean",
+        "business min",
+        lambda s: _ratio(_get(s, "nr_sum"), _get(s, "nr_n")),
+    ),
+    ReportFigure(
+        "resolution_median",
+        "Full resolution, median",
+        "business min",
+        lambda s: _percentile(s, RESOLUTION_BUCKETS, "res_max", "0.5"),
+    ),
+    ReportFigure(
+        "resolution_p90",
+        "Full resolution, p90",
+        "business min",
+        lambda s: _percentile(s, RESOLUTION_BUCKETS, "res_max", "0.9"),
+    ),
+    ReportFigure(
+        "resolution_mean",
+        "Full resolution, mean",
+        "business min",
+        lambda s: _ratio(_get(s, "res_sum"), _get(s, "res_n")),
+    ),
+    ReportFigure(
+        "first_resolution_mean",
+        "First resolution, mean",
+        "business min",
+        lambda s: _ratio(_get(s, "first_res_sum"), _get(s, "first_res_n")),
+    ),
+    ReportFigure(
+        "sla_first_response_pct",
+        "SLA first response",
+        "%",
+        lambda s: _ratio(_get(s, "sla_fr_met"), _get(s, "sla_fr_met") + _get(s, "sla_fr_breached"), 100),
+        drill_outcome="breached",
+    ),
+    ReportFigure(
+        "sla_next_response_pct",
+        "SLA next response",
+        "%",
+        lambda s: _ratio(_get(s, "sla_nr_met"), _get(s, "sla_nr_met") + _get(s, "sla_nr_breached"), 100),
+        drill_outcome="breached",
+    ),
+    ReportFigure(
+        "sla_resolution_pct",
+        "SLA resolution",
+        "%",
+        lambda s: _ratio(_get(s, "sla_res_met"), _get(s, "sla_res_met") + _get(s, "sla_res_breached"), 100),
+        drill_outcome="breached",
+    ),
+    ReportFigure(
+        "sla_attainment_pct",
+        "SLA all targets",
+        "%",
+        lambda s: _ratio(
+            sum(_get(s, f"sla_{t}_met") for t in ("fr", "nr", "res")),
+            sum(_get(s, f"sla_{t}_{o}") for t in ("fr", "nr", "res") for o in ("met", "breached")),
+            100,
+        ),
+        drill_outcome="breached",
+    ),
+    ReportFigure(
+        "reopen_rate_pct",
+        "Reopen rate",
+        "%",
+        lambda s: _ratio(_get(s, "reopened"), _get(s, "resolved_once"), 100),
+    ),
+    ReportFigure(
+        "one_touch_resolution_pct",
+        "One-touch resolution",
+        "%",
+        lambda s: _ratio(_get(s, "one_touch"), _get(s, "resolved"), 100),
+    ),
+    ReportFigure(
+        "backlog",
+        "Backlog at end",
+        "tickets",
+        lambda s: Figure(Decimal(_get(s, "backlog_end")), _get(s, "backlog_end")),
+    ),
+)
 FIGURE_BY_CODE = {f.code: f for f in FIGURES}
 SLA_TARGET_OF = {
     "sla_first_response_pct": SlaTarget.FIRST_RESPONSE,
@@ -316,13 +392,19 @@ def _aggregates(with_backlog: bool, backlog_month: date | None) -> dict[str, Any
 
 def _rollups(user: Any, period: ReportPeriod, filters: Filters) -> QuerySet[Any]:
     if period.whole_months:
-        return ServiceMonthlyRollup.objects.restrict(user).filter(filters.q(), month__gte=period.start, month__lt=period.end)
-    return ServiceDailyRollup.objects.restrict(user).filter(filters.q(), day__gte=period.start, day__lt=period.end)
+        return ServiceMonthlyRollup.objects.restrict(user).filter(
+            filters.q(), month__gte=period.start, month__lt=period.end
+        )
+    return ServiceDailyRollup.objects.restrict(user).filter(
+        filters.q(), day__gte=period.start, day__lt=period.end
+    )
 
 
 def _backlog_by(user: Any, period: ReportPeriod, filters: Filters, group: str | None) -> dict[Any, int]:
     """Backlog at the end of a date range that is not whole months, from the stored ticket values."""
-    qs = Ticket.objects.restrict(user).filter(measures.counted_q(), measures.unresolved_at_q(period.end), filters.q())
+    qs = Ticket.objects.restrict(user).filter(
+        measures.counted_q(), measures.unresolved_at_q(period.end), filters.q()
+    )
     if group is None:
         return {None: qs.count()}
     return {r[group]: r["n"] for r in qs.order_by().values(group).annotate(n=Count("pk"))}
@@ -336,7 +418,14 @@ def _row_label(group_by: str, key: Any, name: Any) -> str:
     return str(name)
 
 
-def report(*, user: Any, period: ReportPeriod, group_by: str = "agent", filters: Filters | None = None, trend_months: int = 12) -> Report:
+def report(
+    *,
+    user: Any,
+    period: ReportPeriod,
+    group_by: str = "agent",
+    filters: Filters | None = None,
+    trend_months: int = 12,
+) -> Report:
     """The KPI report of PERIOD grouped by GROUP_BY, as USER may see it (portal users: their vendor)."""
     filters = filters or Filters()
     rules = measures.current_rules()
@@ -357,12 +446,17 @@ def report(*, user: Any, period: ReportPeriod, group_by: str = "agent", filters:
         for r in by_vendor:
             r["backlog_end"] = vendor_backlog.get(r["vendor_id"], 0)
     rows = [ReportRow(r[key], _row_label(group_by, r[key], r[name]), figures(r), r) for r in grouped]
-    vendors = [ReportRow(r["vendor_id"], _row_label("vendor", r["vendor_id"], r["vendor__name"]), figures(r), r) for r in by_vendor]
+    vendors = [
+        ReportRow(r["vendor_id"], _row_label("vendor", r["vendor_id"], r["vendor__name"]), figures(r), r)
+        for r in by_vendor
+    ]
     vendors.sort(key=lambda r: (r.key is not None, r.label))
     total = ReportRow(None, "All", figures(total_sums), total_sums)
 
     trend_start = period_math.shift(
-        period_math.MONTH, period_math.period_containing(period_math.MONTH, last_month_start), -(trend_months - 1)
+        period_math.MONTH,
+        period_math.period_containing(period_math.MONTH, last_month_start),
+        -(trend_months - 1),
     ).start
     trend_rows = (
         ServiceMonthlyRollup.objects.restrict(user)
@@ -375,7 +469,9 @@ def report(*, user: Any, period: ReportPeriod, group_by: str = "agent", filters:
     histogram = [
         (bucket_label(i), int(total_sums.get(col) or 0)) for i, col in enumerate(FIRST_RESPONSE_BUCKETS)
     ]
-    return Report(period, group_by, filters, rules, rows, total, trend, histogram, vendors, kpi_comparisons(vendors))
+    return Report(
+        period, group_by, filters, rules, rows, total, trend, histogram, vendors, kpi_comparisons(vendors)
+    )
 
 
 def bucket_label(i: int) -> str:
@@ -396,7 +492,11 @@ def _minutes(m: int) -> str:
 def kpi_comparisons(columns: list[ReportRow]) -> list[KpiComparison]:
     """Each approved KPI version about service figures, evaluated for in-house and each vendor (1 query)."""
     latest: dict[int, KpiVersion] = {}
-    for version in KpiVersion.objects.filter(status=KpiVersion.Status.APPROVED, definition__retired_at__isnull=True).select_related("definition").order_by("definition_id", "number"):
+    for version in (
+        KpiVersion.objects.filter(status=KpiVersion.Status.APPROVED, definition__retired_at__isnull=True)
+        .select_related("definition")
+        .order_by("definition_id", "number")
+    ):
         latest[version.definition_id] = version
     out = []
     for version in sorted(latest.values(), key=lambda v: v.name):
@@ -423,9 +523,16 @@ def kpi_comparisons(columns: list[ReportRow]) -> list[KpiComparison]:
 
 
 def drilldown(
-    *, user: Any, code: str, period: ReportPeriod, filters: Filters, group_by: str = "", key: str = "", outcome: str = ""
+    *,
+    user: Any,
+    code: str,
+    period: ReportPeriod,
+    filters: Filters,
+    group_by: str = "",
+    key: str = "",
+    outcome: str = "",
 ) -> QuerySet[Ticket]:
-    """The tickets behind one figure of the report, as USER may see them (same filing rules as the rollups)."""
+    """The tickets behind one figure of the report, as USER may see them (the rollups' filing rules)."""
     if code not in FIGURE_BY_CODE:
         raise ValidationError({"figure": f"Choose one of {', '.join(FIGURE_BY_CODE)}."})
     if outcome not in ("", "met", "breached"):
@@ -433,7 +540,9 @@ def drilldown(
     rules = measures.current_rules()
     measure = measures.MEASURES[code]
     condition = (
-        measures.unresolved_at_q(period.end) if code == "backlog" else measures.filing_q(rules, period.start, period.end)
+        measures.unresolved_at_q(period.end)
+        if code == "backlog"
+        else measures.filing_q(rules, period.start, period.end)
     )
     qs = Ticket.objects.restrict(user).filter(measures.counted_q(), filters.q(), condition)
     if code.startswith("sla_"):

@@ -90,7 +90,11 @@ def ticket_columns() -> dict[str, Expression]:
 def sla_columns() -> dict[str, Expression]:
     """The rollup columns computed from SLA result rows (one per ticket and target)."""
     columns: dict[str, Expression] = {}
-    for prefix, target in (("fr", SlaTarget.FIRST_RESPONSE), ("nr", SlaTarget.NEXT_RESPONSE), ("res", SlaTarget.RESOLUTION)):
+    for prefix, target in (
+        ("fr", SlaTarget.FIRST_RESPONSE),
+        ("nr", SlaTarget.NEXT_RESPONSE),
+        ("res", SlaTarget.RESOLUTION),
+    ):
         columns[f"sla_{prefix}_met"] = _count(Q(target=target, met=True))
         columns[f"sla_{prefix}_breached"] = _count(Q(target=target, met=False))
     next_gap = Q(target=SlaTarget.NEXT_RESPONSE, business_minutes__isnull=False)
@@ -99,8 +103,10 @@ def sla_columns() -> dict[str, Expression]:
     return columns
 
 
-def _select(qs: QuerySet[Any], keys: dict[str, Any], columns: dict[str, Expression], order: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
-    """SQL of ``SELECT keys…, columns… GROUP BY keys`` with every column of ORDER present (zeros elsewhere)."""
+def _select(
+    qs: QuerySet[Any], keys: dict[str, Any], columns: dict[str, Expression], order: tuple[str, ...]
+) -> tuple[str, tuple[Any, ...]]:
+    """SQL of ``SELECT keys…, columns… GROUP BY keys``, every column of ORDER present (zeros elsewhere)."""
     aggregates = {name: columns.get(name, ZERO) for name in order}
     grouped = qs.order_by().values(**keys).annotate(**aggregates).values_list(*keys, *order)
     sql, params = grouped.query.sql_with_params()
@@ -111,14 +117,19 @@ def _dimension_keys(t: str = "") -> dict[str, Any]:
     return {f"k_{name}": F(f"{t}{name}") for name in DIMENSIONS}
 
 
-def _insert(model: type[Any], period_column: str, extra: tuple[str, ...], parts: list[tuple[str, tuple[Any, ...]]]) -> int:
-    """INSERT INTO MODEL's table the GROUP BY of the UNION ALL of PARTS (each: period key, dimensions, columns)."""
+def _insert(
+    model: type[Any], period_column: str, extra: tuple[str, ...], parts: list[tuple[str, tuple[Any, ...]]]
+) -> int:
+    """INSERT into MODEL's table the GROUP BY of the UNION ALL of PARTS (period, dimensions, columns)."""
     if not parts:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     dims = [f"k_{name}" for name in DIMENSIONS]
     columns = (*SUM_COLUMNS, *extra)
-    target = ", ".join(connection.ops.quote_name(c) for c in ("created_at", "updated_at", period_column, *DIMENSIONS, *columns))
+    target = ", ".join(
+        connection.ops.quote_name(c)
+        for c in ("created_at", "updated_at", period_column, *DIMENSIONS, *columns)
+    )
     aggregates = ", ".join(f"{'MAX' if c in MAX_COLUMNS else 'SUM'}(c_{c})" for c in columns)
     union = " UNION ALL ".join(sql for sql, _ in parts)
     params: list[Any] = []
@@ -202,7 +213,9 @@ def _rebuild_daily(rules: ServiceKpiRules, start: date, end: date) -> int:
         ticket_columns(),
         SUM_COLUMNS,
     )
-    results = TicketSla.objects.filter(counted_q("ticket__"), **{f"ticket__{name}__gte": lo, f"ticket__{name}__lt": hi})
+    results = TicketSla.objects.filter(
+        counted_q("ticket__"), **{f"ticket__{name}__gte": lo, f"ticket__{name}__lt": hi}
+    )
     sla_part = _select(
         results,
         {"k_period": TruncDate(f"ticket__{name}", tzinfo=zone), **_dimension_keys("ticket__")},
@@ -215,9 +228,7 @@ def _rebuild_daily(rules: ServiceKpiRules, start: date, end: date) -> int:
 def _rebuild_monthly(start: date, end: date) -> int:
     ServiceMonthlyRollup.objects.filter(month__gte=start, month__lt=end).delete()
     order = (*SUM_COLUMNS, "backlog_end")
-    sums: dict[str, Expression] = {
-        c: (Max(c) if c in MAX_COLUMNS else Sum(c)) for c in SUM_COLUMNS
-    }
+    sums: dict[str, Expression] = {c: (Max(c) if c in MAX_COLUMNS else Sum(c)) for c in SUM_COLUMNS}
     parts = [
         _select(
             ServiceDailyRollup.objects.filter(day__gte=start, day__lt=end),

@@ -286,3 +286,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 
 # A TrueType/OpenType font with Chinese glyphs for PDF exports (a Debian CJK font is found by itself).
 STEWARD_PDF_FONT = env_str("STEWARD_PDF_FONT", "")
+
+# --- s4 service KPI reports: the monthly report to customer-service managers (1st, 09:00 HKT).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["service-monthly-kpi-report"] = {
+    "task": "service.tasks.send_monthly_service_report",
+    "schedule": crontab(minute=0, hour=1, day_of_month="1"),
+}

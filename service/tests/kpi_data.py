@@ -1,3 +1,4 @@
+# mypy: disable-error-code="arg-type, misc, union-attr, operator, comparison-overlap"
 """A small, hand-computed dataset for the service KPI tests (March 2026, Hong Kong time).
 
 Agent Alice (in-house, team Hong Kong Island) has five counted tickets filed in March, plus a
@@ -67,13 +68,21 @@ class Data:
         idle_user = UserFactory(username="idle.agent")
         idle = Subject.objects.create(kind="agent", label="Idle", user=idle_user)
         Agent.objects.create(external_id="idle", name="Idle", user=idle_user)
-        return {k: subject_ref(v) for k, v in {"alice": agent, "bob": bob, "team": team, "vendor": vendor, "idle": idle}.items()}
+        return {
+            k: subject_ref(v)
+            for k, v in {"alice": agent, "bob": bob, "team": team, "vendor": vendor, "idle": idle}.items()
+        }
 
 
 def ticket(agent: Agent, external_id: str, **fields: Any) -> Ticket:
     fields.setdefault("opened_at", at(5))
     return Ticket.objects.create(
-        external_id=external_id, agent=agent, team=agent.team, vendor=agent.vendor, subject=f"Order {external_id}", **fields
+        external_id=external_id,
+        agent=agent,
+        team=agent.team,
+        vendor=agent.vendor,
+        subject=f"Order {external_id}",
+        **fields,
     )
 
 
@@ -86,30 +95,81 @@ def build(vendor: Vendor) -> Data:
     outsourced = Team.objects.create(code="outsourced", name="Outsourced", vendor=vendor)
     alice_user, bob_user = UserFactory(username="alice.agent"), UserFactory(username="bob.agent")
     alice = Agent.objects.create(external_id="alice", name="Alice Chan", team=island, user=alice_user)
-    bob = Agent.objects.create(external_id="bob", name="Bob Wong", team=outsourced, vendor=vendor, user=bob_user)
+    bob = Agent.objects.create(
+        external_id="bob", name="Bob Wong", team=outsourced, vendor=vendor, user=bob_user
+    )
     t: dict[str, Ticket] = {}
-    t["a1"] = ticket(alice, "a1", first_response_business_minutes=10, first_response_calendar_minutes=15,
-                     first_resolved_at=at(10), resolved_at=at(10), resolution_business_minutes=120,
-                     resolution_calendar_minutes=200, first_resolution_business_minutes=120, agent_reply_count=1,
-                     channel="email", priority="high", status="resolved")
-    t["a2"] = ticket(alice, "a2", first_response_business_minutes=20, first_response_calendar_minutes=25,
-                     first_resolved_at=at(12), resolved_at=at(2, 4), resolution_business_minutes=600,
-                     resolution_calendar_minutes=900, first_resolution_business_minutes=60, reopen_count=1,
-                     agent_reply_count=1, channel="chat", status="resolved")
-    t["a3"] = ticket(alice, "a3", first_response_business_minutes=30, first_response_calendar_minutes=35,
-                     first_resolved_at=at(20), resolved_at=at(20), resolution_business_minutes=300,
-                     resolution_calendar_minutes=400, first_resolution_business_minutes=300, agent_reply_count=2,
-                     status="resolved")
-    t["a4"] = ticket(alice, "a4", first_response_business_minutes=40, first_response_calendar_minutes=45,
-                     agent_reply_count=1, status="open")
+    t["a1"] = ticket(
+        alice,
+        "a1",
+        first_response_business_minutes=10,
+        first_response_calendar_minutes=15,
+        first_resolved_at=at(10),
+        resolved_at=at(10),
+        resolution_business_minutes=120,
+        resolution_calendar_minutes=200,
+        first_resolution_business_minutes=120,
+        agent_reply_count=1,
+        channel="email",
+        priority="high",
+        status="resolved",
+    )
+    t["a2"] = ticket(
+        alice,
+        "a2",
+        first_response_business_minutes=20,
+        first_response_calendar_minutes=25,
+        first_resolved_at=at(12),
+        resolved_at=at(2, 4),
+        resolution_business_minutes=600,
+        resolution_calendar_minutes=900,
+        first_resolution_business_minutes=60,
+        reopen_count=1,
+        agent_reply_count=1,
+        channel="chat",
+        status="resolved",
+    )
+    t["a3"] = ticket(
+        alice,
+        "a3",
+        first_response_business_minutes=30,
+        first_response_calendar_minutes=35,
+        first_resolved_at=at(20),
+        resolved_at=at(20),
+        resolution_business_minutes=300,
+        resolution_calendar_minutes=400,
+        first_resolution_business_minutes=300,
+        agent_reply_count=2,
+        status="resolved",
+    )
+    t["a4"] = ticket(
+        alice,
+        "a4",
+        first_response_business_minutes=40,
+        first_response_calendar_minutes=45,
+        agent_reply_count=1,
+        status="open",
+    )
     t["a5"] = ticket(alice, "a5", status="new")
     t["merged"] = ticket(alice, "merged", first_response_business_minutes=1000, is_merged=True)
     t["spam"] = ticket(alice, "spam", first_response_business_minutes=1000, is_spam=True)
     t["feb"] = ticket(alice, "feb", opened_at=at(20, 2), status="open")
-    t["b1"] = ticket(bob, "b1", first_response_business_minutes=100, first_response_calendar_minutes=100,
-                     agent_reply_count=1, channel="email")
-    t["b2"] = ticket(bob, "b2", first_response_business_minutes=200, first_response_calendar_minutes=200,
-                     agent_reply_count=1, channel="email")
+    t["b1"] = ticket(
+        bob,
+        "b1",
+        first_response_business_minutes=100,
+        first_response_calendar_minutes=100,
+        agent_reply_count=1,
+        channel="email",
+    )
+    t["b2"] = ticket(
+        bob,
+        "b2",
+        first_response_business_minutes=200,
+        first_response_calendar_minutes=200,
+        agent_reply_count=1,
+        channel="email",
+    )
     sla(t["a1"], SlaTarget.FIRST_RESPONSE, True, 10)
     sla(t["a2"], SlaTarget.FIRST_RESPONSE, True, 20)
     sla(t["a3"], SlaTarget.FIRST_RESPONSE, False, 30)
@@ -118,5 +178,11 @@ def build(vendor: Vendor) -> Data:
     sla(t["a2"], SlaTarget.NEXT_RESPONSE, False, 90)
     sla(t["spam"], SlaTarget.FIRST_RESPONSE, False, 1000)
     for n, (tk, who) in enumerate([(t["a1"], alice), (t["a1"], bob), (t["a1"], bob), (t["b1"], bob)]):
-        TicketEvent.objects.create(ticket=tk, external_id=f"r{n}", kind=TicketEvent.Kind.AGENT_REPLY, occurred_at=at(6, hour=10 + n), agent=who)
+        TicketEvent.objects.create(
+            ticket=tk,
+            external_id=f"r{n}",
+            kind=TicketEvent.Kind.AGENT_REPLY,
+            occurred_at=at(6, hour=10 + n),
+            agent=who,
+        )
     return Data(alice, bob, island, outsourced, vendor, alice_user, bob_user, t)
