@@ -83,6 +83,13 @@ VENDORS_PORTAL = (
     "vendors.change_actionitem",
 )
 
+# --- s4 service KPI reports: a portal user sees their own vendor's figures and the tickets behind them.
+SERVICE_REPORTS_PORTAL = (
+    "service.view_servicemonthlyrollup",
+    "service.view_servicedailyrollup",
+    "service.view_ticket",
+)
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -153,7 +160,7 @@ ROLES: dict[str, Role] = {
             VENDOR_PORTAL,
             "Vendor portal user",
             "An outsourcing vendor's staff: sees only their own vendor's records.",
-            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL),
+            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL, *SERVICE_REPORTS_PORTAL),
             staff=False,
         ),
     ]

@@ -12,6 +12,7 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Home", "core:home", None, True),
     ("Vendors", "vendors:list", "vendors.view_vendor", True),
     ("Scorecards", "kpis:home", "kpis.view_scorecard", True),
+    ("Service KPIs", "service:reports", "service.view_servicemonthlyrollup", True),  # s4 service KPI reports
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),
     ("API tokens", "accounts:tokens", "accounts.view_apitoken", True),

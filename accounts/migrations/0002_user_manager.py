@@ -6,16 +6,15 @@ import accounts.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelManagers(
-            name='user',
+            name="user",
             managers=[
-                ('objects', accounts.models.StewardUserManager()),
+                ("objects", accounts.models.StewardUserManager()),
             ],
         ),
     ]
