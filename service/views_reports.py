@@ -255,7 +255,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 class BenchmarkForm(forms.Form):
     source = forms.CharField(max_length=200)
-    source_url = forms.URLField(required=False)
+    source_url = forms.URLField(required=False, assume_scheme="https")
     period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     industry = forms.CharField(max_length=120)
