@@ -208,7 +208,7 @@ class Comparison:
             "statistic": b.statistic,
             "time_basis": b.time_basis,
             "definition": b.definition,
-            "value": str(b.value),
+            "value": _num(b.value),
             "illustrative": b.illustrative,
             "steward_value": None if self.steward_value is None else str(self.steward_value),
             "sample_size": self.sample_size,
@@ -265,15 +265,19 @@ def compare(
     return out
 
 
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def placement_text(measure: measures.ServiceMeasure, value: Decimal, benchmark: ServiceBenchmark) -> str:
     if value == benchmark.value:
-        return f"Steward's {value} {measure.unit} equals the benchmark."
+        return f"Steward's {_num(value)} {measure.unit} equals the benchmark."
     better = (value < benchmark.value) == measure.lower_is_better
     gap = abs(value - benchmark.value)
     relative = "" if not benchmark.value else f" ({(gap * 100 / benchmark.value).quantize(Decimal('0.1'))}%)"
     return (
-        f"Steward's {value} {measure.unit} is {gap} {measure.unit}{relative} "
-        f"{'better' if better else 'worse'} than the benchmark's {benchmark.value} "
+        f"Steward's {_num(value)} {measure.unit} is {_num(gap)} {measure.unit}{relative} "
+        f"{'better' if better else 'worse'} than the benchmark's {_num(benchmark.value)} "
         f"({'lower' if measure.lower_is_better else 'higher'} is better)."
     )
 
@@ -310,7 +314,7 @@ def kpi_benchmark(kpi_code: str, start: date, end: date) -> dict[str, Any] | Non
     first = next((c for c in found if c.comparable), found[0])
     b = first.benchmark
     return {
-        "value": f"{b.value} {measures.MEASURES[code].unit} ({b.get_statistic_display().lower()}, "
+        "value": f"{_num(b.value)} {measures.MEASURES[code].unit} ({b.get_statistic_display().lower()}, "
         f"{b.get_time_basis_display().lower()}), {b.source}"
         + (" — illustrative sample" if b.illustrative else ""),
         "measure": code,

@@ -84,3 +84,28 @@ def test_drill_down_rows_are_the_tickets_behind_the_value(data, admin_user):
     rows = registry.get("first_response_median").rows(admin_user, subjects["alice"], MARCH, APRIL)
     assert [r.label.split()[0] for r in rows] == ["#a1", "#a2", "#a3", "#a4"]
     assert registry.get("backlog").rows(admin_user, subjects["idle"], MARCH, APRIL) == []
+
+
+def test_vendor_ticket_discrepancy_against_the_vendors_own_report(data, admin_user, portal_user):
+    from kpis.models import Measure, MeasureSubmission, Subject
+
+    subjects = data.subjects()
+    reported = Measure.objects.create(
+        code="tickets_handled_reported",
+        label="Tickets handled (vendor's report)",
+        unit="tickets",
+        source="submitted",
+    )
+    assert values("vendor_ticket_discrepancy_pct", subjects) == {}  # nothing reported: not applicable
+    MeasureSubmission.objects.create(
+        measure=reported,
+        subject=Subject.objects.get(pk=subjects["vendor"].id),
+        start=MARCH,
+        end=APRIL,
+        value=D(3),
+        status=MeasureSubmission.Status.APPROVED,
+        submitted_by=portal_user,
+        decided_by=admin_user,
+    )
+    # Harbour Call says 3; Steward holds 2 of its tickets in March: |3 − 2| ÷ 2 = 50 %.
+    assert values("vendor_ticket_discrepancy_pct", subjects) == {"vendor": (D("50.00"), 2)}
