@@ -475,10 +475,9 @@ def report(
 
 
 def bucket_label(i: int) -> str:
-    low = BUCKET_EDGES[i]
-    if i + 1 == len(BUCKET_EDGES):
-        return f"≥{_minutes(low)}"
-    return f"{_minutes(low)}–{_minutes(BUCKET_EDGES[i + 1])}"
+    """A bucket by its lower edge (``30m`` is 30 to under 45 minutes; the last is open-ended)."""
+    low = _minutes(BUCKET_EDGES[i])
+    return f"≥{low}" if i + 1 == len(BUCKET_EDGES) else low
 
 
 def _minutes(m: int) -> str:
