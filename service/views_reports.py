@@ -65,7 +65,7 @@ class ReportFilterForm(forms.Form):
             ("in-house", "In-house only"),
         ] + [
             (str(v.pk), v.name)
-            for v in Vendor.objects.restrict(user).filter(tickets__isnull=False).distinct()
+            for v in Vendor.objects.restrict(user).filter(service_agents__isnull=False).distinct()
         ]
 
 
