@@ -87,6 +87,7 @@ VENDORS_PORTAL = (
 SERVICE_REPORTS_PORTAL = (
     "service.view_servicemonthlyrollup",
     "service.view_servicedailyrollup",
+    "service.view_serviceagentmonthrollup",
     "service.view_ticket",
 )
 

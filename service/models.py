@@ -241,6 +241,7 @@ __all__ = ["Agent", "Channel", "Priority", "SlaTarget", "Team", "Ticket", "Ticke
 
 # --- s4 service KPI reports: rules, rollups and benchmarks (service/report_models.py) ---
 from service.report_models import (  # noqa: E402, F401
+    ServiceAgentMonthRollup,
     ServiceBenchmark,
     ServiceDailyRollup,
     ServiceKpiRules,

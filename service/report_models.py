@@ -53,6 +53,7 @@ SUM_COLUMNS: tuple[str, ...] = (
 )
 MAX_COLUMNS = frozenset({"fr_max", "res_max"})
 DIMENSIONS: tuple[str, ...] = ("agent_id", "team_id", "vendor_id", "channel", "priority")
+AGENT_DIMENSIONS: tuple[str, ...] = ("agent_id", "team_id", "vendor_id")
 
 
 class ServiceKpiRules(StewardModel):
@@ -104,7 +105,7 @@ def _sum_fields() -> dict[str, Any]:
     return {name: models.PositiveBigIntegerField(default=0) for name in SUM_COLUMNS}
 
 
-class _RollupBase(StewardModel):
+class _Cells(StewardModel):
     agent = models.ForeignKey(
         "service.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -114,11 +115,17 @@ class _RollupBase(StewardModel):
     vendor = models.ForeignKey(
         "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    channel = models.CharField(max_length=12)
-    priority = models.CharField(max_length=10)
     locals().update(_sum_fields())
 
     vendor_path: ClassVar[str | None] = "vendor_id"
+
+    class Meta:
+        abstract = True
+
+
+class _RollupBase(_Cells):
+    channel = models.CharField(max_length=12)
+    priority = models.CharField(max_length=10)
 
     class Meta:
         abstract = True
@@ -146,6 +153,22 @@ class ServiceMonthlyRollup(_RollupBase):
     class Meta:
         ordering = ["month"]
         indexes = [models.Index(fields=["month", "agent"]), models.Index(fields=["month", "vendor"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} agent {self.agent_id}: {getattr(self, 'tickets', 0)} tickets"
+
+
+class ServiceAgentMonthRollup(_Cells):
+    """The monthly rollup summed over channels and priorities: one row per month × agent (× its team
+    and vendor), so that the usual report (a month by agent, no channel or priority filter) reads a
+    number of rows that grows with the staff, not with the tickets."""
+
+    month = models.DateField(help_text="First day of the month.")
+    backlog_end = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["month"]
+        indexes = [models.Index(fields=["month", "agent"])]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} agent {self.agent_id}: {getattr(self, 'tickets', 0)} tickets"

@@ -31,6 +31,7 @@ from service.report_models import (
     MAX_COLUMNS,
     RESOLUTION_BUCKETS,
     SUM_COLUMNS,
+    ServiceAgentMonthRollup,
     ServiceDailyRollup,
     ServiceKpiRules,
     ServiceMonthlyRollup,
@@ -390,11 +391,16 @@ def _aggregates(with_backlog: bool, backlog_month: date | None) -> dict[str, Any
     return out
 
 
-def _rollups(user: Any, period: ReportPeriod, filters: Filters) -> QuerySet[Any]:
+def _months(user: Any, filters: Filters, group_by: str = "") -> QuerySet[Any]:
+    """The monthly rollup to read: per agent when no channel or priority is involved, else per cell."""
+    if filters.channel or filters.priority or group_by == "channel":
+        return ServiceMonthlyRollup.objects.restrict(user).filter(filters.q())
+    return ServiceAgentMonthRollup.objects.restrict(user).filter(filters.q())
+
+
+def _rollups(user: Any, period: ReportPeriod, filters: Filters, group_by: str) -> QuerySet[Any]:
     if period.whole_months:
-        return ServiceMonthlyRollup.objects.restrict(user).filter(
-            filters.q(), month__gte=period.start, month__lt=period.end
-        )
+        return _months(user, filters, group_by).filter(month__gte=period.start, month__lt=period.end)
     return ServiceDailyRollup.objects.restrict(user).filter(
         filters.q(), day__gte=period.start, day__lt=period.end
     )
@@ -433,7 +439,7 @@ def report(
     monthly = period.whole_months
     last_month_start = period_math.period_containing(period_math.MONTH, period.end - timedelta(days=1)).start
     aggregates = _aggregates(monthly, last_month_start)
-    base = _rollups(user, period, filters)
+    base = _rollups(user, period, filters, group_by)
     grouped = list(base.values(key, name).annotate(**aggregates).order_by(name))
     total_sums = base.aggregate(**aggregates)
     by_vendor = list(base.values("vendor_id", "vendor__name").annotate(**aggregates).order_by("vendor__name"))
@@ -459,8 +465,8 @@ def report(
         -(trend_months - 1),
     ).start
     trend_rows = (
-        ServiceMonthlyRollup.objects.restrict(user)
-        .filter(filters.q(), month__gte=trend_start, month__lte=last_month_start)
+        _months(user, filters)
+        .filter(month__gte=trend_start, month__lte=last_month_start)
         .values("month")
         .annotate(**_aggregates(False, None), backlog_end=Sum("backlog_end"))
         .order_by("month")

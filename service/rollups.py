@@ -41,12 +41,14 @@ from kpis import periods as period_math
 from service.measures import counted_q, current_rules, local_zone, window
 from service.models import SlaTarget, Ticket, TicketSla
 from service.report_models import (
+    AGENT_DIMENSIONS,
     BUCKET_EDGES,
     DIMENSIONS,
     FIRST_RESPONSE_BUCKETS,
     MAX_COLUMNS,
     RESOLUTION_BUCKETS,
     SUM_COLUMNS,
+    ServiceAgentMonthRollup,
     ServiceDailyRollup,
     ServiceKpiRules,
     ServiceMonthlyRollup,
@@ -192,22 +194,26 @@ def _select(
     return sql, tuple(params)
 
 
-def _dimension_keys(t: str = "") -> dict[str, Any]:
-    return {f"k_{name}": F(f"{t}{name}") for name in DIMENSIONS}
+def _dimension_keys(t: str = "", dimensions: tuple[str, ...] = DIMENSIONS) -> dict[str, Any]:
+    return {f"k_{name}": F(f"{t}{name}") for name in dimensions}
 
 
 def _insert(
-    model: type[Any], period_column: str, extra: tuple[str, ...], parts: list[tuple[str, tuple[Any, ...]]]
+    model: type[Any],
+    period_column: str,
+    extra: tuple[str, ...],
+    parts: list[tuple[str, tuple[Any, ...]]],
+    dimensions: tuple[str, ...] = DIMENSIONS,
 ) -> int:
     """INSERT into MODEL's table the GROUP BY of the UNION ALL of PARTS (period, dimensions, columns)."""
     if not parts:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
-    dims = [f"k_{name}" for name in DIMENSIONS]
+    dims = [f"k_{name}" for name in dimensions]
     columns = (*SUM_COLUMNS, *extra)
     target = ", ".join(
         connection.ops.quote_name(c)
-        for c in ("created_at", "updated_at", period_column, *DIMENSIONS, *columns)
+        for c in ("created_at", "updated_at", period_column, *dimensions, *columns)
     )
     aggregates = ", ".join(f"{'MAX' if c in MAX_COLUMNS else 'SUM'}(c_{c})" for c in columns)
     union = " UNION ALL ".join(sql for sql, _ in parts)
@@ -270,6 +276,7 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
         if span is None:
             ServiceDailyRollup.objects.all().delete()
             ServiceMonthlyRollup.objects.all().delete()
+            ServiceAgentMonthRollup.objects.all().delete()
             today = timezone.localdate()
             return RebuildResult(today, today, 0, 0)
         start, end = start or span[0], end or span[1]
@@ -277,6 +284,7 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
     month_end = period_math.period_containing(period_math.MONTH, end - timedelta(days=1)).end
     daily = _rebuild_daily(rules, month_start, month_end)
     monthly = _rebuild_monthly(month_start, month_end)
+    _rebuild_agent_months(month_start, month_end)
     return RebuildResult(month_start, month_end, daily, monthly)
 
 
@@ -302,6 +310,20 @@ def _rebuild_daily(rules: ServiceKpiRules, start: date, end: date) -> int:
         SUM_COLUMNS,
     )
     return _insert(ServiceDailyRollup, "day", (), [ticket_part, sla_part])
+
+
+def _rebuild_agent_months(start: date, end: date) -> int:
+    """The monthly rollup summed over channels and priorities (month × agent × team × vendor)."""
+    ServiceAgentMonthRollup.objects.filter(month__gte=start, month__lt=end).delete()
+    order = (*SUM_COLUMNS, "backlog_end")
+    sums: dict[str, Expression] = {c: (Max(c) if c in MAX_COLUMNS else Sum(c)) for c in order}
+    part = _select(
+        ServiceMonthlyRollup.objects.filter(month__gte=start, month__lt=end),
+        {"k_period": F("month"), **_dimension_keys("", AGENT_DIMENSIONS)},
+        sums,
+        order,
+    )
+    return _insert(ServiceAgentMonthRollup, "month", ("backlog_end",), [part], AGENT_DIMENSIONS)
 
 
 def _backlog_part(start: date, end: date, order: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
