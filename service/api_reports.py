@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +17,7 @@ from django.utils import timezone
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
+from pydantic import BeforeValidator
 
 from core.api import InputSchema, actor, paginate
 from core.uploads import check_upload
@@ -25,6 +26,16 @@ from service.report_models import ServiceBenchmark, ServiceKpiRules
 from service.rollups import rollups_rebuild
 
 router = Router(tags=["service reports"])
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic would read a bare number as a Unix timestamp; a date here is written as YYYY-MM-DD.
+    if not isinstance(value, str | date):
+        raise ValueError("Give a date as YYYY-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 REPORT_PERM = "service.view_servicemonthlyrollup"
 
 
@@ -189,8 +200,8 @@ class RulesIn(InputSchema):
 
 
 class RebuildIn(InputSchema):
-    start: date | None = None
-    end: date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
 
 class RebuildOut(Schema):
@@ -203,8 +214,8 @@ class RebuildOut(Schema):
 class BenchmarkIn(InputSchema):
     source: str = Field(..., min_length=1, max_length=200)
     source_url: str = Field("", max_length=200)
-    period_start: date
-    period_end: date
+    period_start: IsoDate
+    period_end: IsoDate
     industry: str = Field(..., min_length=1, max_length=120)
     measure_code: str = Field(..., min_length=2, max_length=60)
     statistic: ServiceBenchmark.Statistic
@@ -260,6 +271,10 @@ def report_kpis(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/reports/kpis/export", summary="The same report as CSV, XLSX or PDF")
 def report_export(request: HttpRequest, format: str = "csv") -> HttpResponse:
+    user = actor(request)
+    if user.is_portal_user:
+        # Vendors read their figures on the page and through the JSON report; files are for staff.
+        raise PermissionDenied("Report files are exported by Steward staff.")
     if format not in ("csv", "xlsx", "pdf"):
         raise ValidationError({"format": "Choose csv, xlsx or pdf."})
     report = report_from(request)
@@ -269,7 +284,8 @@ def report_export(request: HttpRequest, format: str = "csv") -> HttpResponse:
 @router.get("/reports/drilldown", response=list[TicketRowOut], summary="The tickets behind one figure")
 @paginate
 def report_drilldown(request: HttpRequest):  # type: ignore[no-untyped-def]
-    """Query: ``figure`` (a figure code of the report), ``period``, the report's filters, and optionally
+    """Query: ``figure`` (a figure code of the report; default the volume), ``period``, the report's
+    filters, and optionally
     ``group_by`` with ``key`` (the row: an id, a channel, or ``none``) and ``outcome`` (met, breached)."""
     user = actor(request)
     need_report(user)
@@ -281,7 +297,7 @@ def drilldown_from(user: Any, data: Any) -> Any:
     period = reports.parse_period(data.get("period") or reports.last_month(timezone.localdate()).label)
     return reports.drilldown(
         user=user,
-        code=data.get("figure") or "",
+        code=data.get("figure") or "ticket_volume",
         period=period,
         filters=reports.parse_filters(data),
         group_by=data.get("group_by") or "",
@@ -347,6 +363,7 @@ def benchmark_import(request: HttpRequest, file: File[UploadedFile]) -> Status[l
     (median, mean, p90, rate), time_basis (business, calendar, none), unit, definition, value,
     illustrative. Every row is kept, or none: a bad row is reported with its line number."""
     user = actor(request)
+    benchmarks.require_importer(user)  # before looking at the file: an outsider learns nothing
     check_upload(file, field="file")
     file.seek(0)
     return Status(201, benchmarks.benchmarks_import(actor=user, content=file.read()))

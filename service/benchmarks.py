@@ -72,6 +72,11 @@ def _require(actor: Any, perm: str) -> None:
         raise PermissionDenied("Importing benchmarks needs the customer-service manager role.")
 
 
+def require_importer(actor: Any) -> None:
+    """Refuse anyone who may not add benchmarks (checked before an upload is even read)."""
+    _require(actor, "service.add_servicebenchmark")
+
+
 def _clean(data: dict[str, Any]) -> ServiceBenchmark:
     """A validated, unsaved benchmark, or ValidationError per field."""
     errors: dict[str, str] = {}

@@ -221,6 +221,8 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 @login_required
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     _need(request, REPORT_PERM)
+    if getattr(request.user, "is_portal_user", False):
+        raise PermissionDenied  # files are exported by staff; vendors read their figures on the page
     period = reports.parse_period(request.GET.get("period") or reports.last_month(timezone.localdate()).label)
     report = reports.report(
         user=request.user,

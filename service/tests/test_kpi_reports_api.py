@@ -215,3 +215,13 @@ def test_rebuild_command(data, capsys):
     Ticket.objects.filter(external_id="b2").update(is_spam=True)
     call_command("rebuild_service_rollups", "--from", "2026-03-01", "--to", "2026-04-01")
     assert "daily rows" in capsys.readouterr().out
+
+
+def test_portal_users_do_not_export_files(client, data, portal_user):
+    response = api_call(
+        client, "GET", "/api/v1/service/reports/kpis/export?period=2026-03&format=csv", portal_user
+    )
+    assert_problem(response, 403)
+    client.force_login(portal_user)
+    assert client.get("/service/reports/export/csv/?period=2026-03").status_code == 403
+    assert "Bob Wong" in client.get("/service/reports/?period=2026-03").content.decode()
