@@ -118,6 +118,13 @@ PROPOSALS_PORTAL = (
     "proposals.view_changerequest",
     "proposals.view_componentdecision",
 )
+# --- s4 service KPI reports: a portal user sees their own vendor's figures and the tickets behind them.
+SERVICE_REPORTS_PORTAL = (
+    "service.view_servicemonthlyrollup",
+    "service.view_servicedailyrollup",
+    "service.view_serviceagentmonthrollup",
+    "service.view_ticket",
+)
 
 ROLES: dict[str, Role] = {
     r.code: r
@@ -201,7 +208,7 @@ ROLES: dict[str, Role] = {
             VENDOR_PORTAL,
             "Vendor portal user",
             "An outsourcing vendor's staff: sees only their own vendor's records.",
-            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL, *PROPOSALS_PORTAL),
+            (*VENDORS_PORTAL, *KPIS_VENDOR_PORTAL, *PROPOSALS_PORTAL, *SERVICE_REPORTS_PORTAL),
             staff=False,
         ),
     ]

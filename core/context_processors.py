@@ -14,6 +14,7 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Scorecards", "kpis:home", "kpis.view_scorecard", True),
     ("Proposals", "proposals:home", "proposals.view_call", True),
     ("Service quality", "service:qa_list", "service.view_qareview", False),  # s3: surveys, QA, staff reviews
+    ("Service KPIs", "service:reports", "service.view_servicemonthlyrollup", True),  # s4 service KPI reports
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),
     # --- service ingest (issue 4 item 1) ---

@@ -131,6 +131,11 @@ def register_benchmark(kpi_code: str, fn: BenchmarkFn) -> None:
     _benchmarks[kpi_code] = fn
 
 
+# A provider registered under ANY_KPI answers for every KPI without one of its own (the service
+# package resolves a KPI to the measure its formula names, then to that measure's benchmarks).
+ANY_KPI = "*"
+
+
 def benchmark_for(kpi_code: str, start: date, end: date) -> Mapping[str, Any] | None:
-    fn = _benchmarks.get(kpi_code)
+    fn = _benchmarks.get(kpi_code) or _benchmarks.get(ANY_KPI)
     return fn(kpi_code, start, end) if fn is not None else None

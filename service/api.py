@@ -20,3 +20,7 @@ router.add_router("", sla_router)
 from service.api_quality import router as quality_router  # noqa: E402
 
 router.add_router("", quality_router)
+# --- s4 service KPI reports, rules, rollups, benchmarks ---
+from service.api_reports import router as reports_router  # noqa: E402
+
+router.add_router("", reports_router)

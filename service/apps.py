@@ -11,3 +11,9 @@ class ServiceConfig(AppConfig):
         import service.dashboard_quality  # noqa: F401
         import service.quality_measures  # noqa: F401
         import service.signals  # noqa: F401
+
+        # --- s4 service KPIs: measures and benchmarks registered with the measurement engine ---
+        from service import benchmarks, measures
+
+        measures.register_all()
+        benchmarks.register_all()

@@ -485,6 +485,11 @@ from service.quality_models import (  # noqa: E402
 )
 
 __all__ = [
+    "ServiceAgentMonthRollup",
+    "ServiceBenchmark",
+    "ServiceDailyRollup",
+    "ServiceKpiRules",
+    "ServiceMonthlyRollup",
     "CodeItem",
     "CodeOfPractice",
     "QaCategoryScore",
@@ -495,3 +500,12 @@ __all__ = [
     "SurveyInvitation",
     "SurveyResponse",
 ]
+
+# --- s4 service KPI reports: rules, rollups and benchmarks (service/report_models.py) ---
+from service.report_models import (  # noqa: E402, F401
+    ServiceAgentMonthRollup,
+    ServiceBenchmark,
+    ServiceDailyRollup,
+    ServiceKpiRules,
+    ServiceMonthlyRollup,
+)

@@ -78,3 +78,28 @@ def send_surveys() -> int:
 
     with context.acting_as(None, channel="task"):
         return surveys.surveys_send_due()
+
+
+# --- s4 service KPI reports ---
+
+
+@shared_task
+def rebuild_service_rollups(start: str | None = None, end: str | None = None) -> int:
+    """Rebuild the KPI rollups for [start, end) (ISO dates), or everything.
+
+    Queue it after an import or an SLA recomputation (``rebuild_service_rollups.delay(start, end)``).
+    """
+    from service.rollups import rollups_rebuild
+
+    result = rollups_rebuild(
+        start=date.fromisoformat(start) if start else None, end=date.fromisoformat(end) if end else None
+    )
+    return result.daily_rows
+
+
+@shared_task
+def send_monthly_service_report() -> int:
+    """E-mail last month's customer-service KPI report to the customer-service managers."""
+    from service.report_services import monthly_report_send
+
+    return monthly_report_send()

@@ -337,3 +337,10 @@ STEWARD_SURVEY_INVITE_WITHIN_DAYS = env_int("STEWARD_SURVEY_INVITE_WITHIN_DAYS",
 STEWARD_STAFF_REVIEW_MIN_QA = env_int("STEWARD_STAFF_REVIEW_MIN_QA", 3, minimum=1)
 STEWARD_STAFF_REVIEW_MIN_CSAT = env_int("STEWARD_STAFF_REVIEW_MIN_CSAT", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["service-send-surveys"] = {"task": "service.tasks.send_surveys", "schedule": 3600}
+# --- s4 service KPI reports: the monthly report to customer-service managers (1st, 09:00 HKT).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["service-monthly-kpi-report"] = {
+    "task": "service.tasks.send_monthly_service_report",
+    "schedule": crontab(minute=0, hour=1, day_of_month="1"),
+}
