@@ -86,7 +86,7 @@ class IdentityIn(InputSchema):
     method: str = Field(..., min_length=1, max_length=300, description="How the identity was verified.")
 
 
-class FeeIn(InputSchema):
+class RequestFeeIn(InputSchema):
     amount: Decimal = Field(..., ge=0, max_digits=8, decimal_places=2)
     basis: str = Field("", max_length=300)
 
@@ -170,7 +170,7 @@ def verify_identity(request: HttpRequest, request_id: ObjectId, payload: Identit
     response=RequestDetailOut,
     summary="Set the fee (none for corrections)",
 )
-def set_fee(request: HttpRequest, request_id: ObjectId, payload: FeeIn) -> PrivacyRequest:
+def set_fee(request: HttpRequest, request_id: ObjectId, payload: RequestFeeIn) -> PrivacyRequest:
     return privacy.privacy_request_set_fee(
         actor=actor(request),
         request=_get(request, request_id, "change"),

@@ -55,7 +55,7 @@ class AssignIn(InputSchema):
     assignee_id: ObjectId | None = None
 
 
-class CloseIn(InputSchema):
+class QualityCloseIn(InputSchema):
     dismiss: bool = False
     note: str = Field(..., min_length=1, max_length=300)
 
@@ -116,7 +116,7 @@ def assign(request: HttpRequest, issue_id: ObjectId, payload: AssignIn) -> Quali
 
 
 @router.post("/quality/issues/{issue_id}/close", response=IssueOut, summary="Resolve or dismiss an issue")
-def close(request: HttpRequest, issue_id: ObjectId, payload: CloseIn) -> QualityIssue:
+def close(request: HttpRequest, issue_id: ObjectId, payload: QualityCloseIn) -> QualityIssue:
     issue = get_restricted_or_404(QualityIssue, user=request.user, action="change", pk=issue_id)
     return quality.quality_issue_close(
         actor=actor(request), issue=issue, dismiss=payload.dismiss, note=payload.note

@@ -279,7 +279,7 @@ class CallOut(Schema):
         return [vendor_id] if vendor_id is not None else ids
 
 
-class StatusIn(InputSchema):
+class CallStatusIn(InputSchema):
     status: str = Field(..., max_length=10)
 
 
@@ -336,7 +336,7 @@ def call_detail(request: HttpRequest, call_id: ObjectId) -> Call:
 
 
 @router.post("/calls/{call_id}/status", response=CallOut, summary="Open, close or mark a call decided")
-def call_status(request: HttpRequest, call_id: ObjectId, payload: StatusIn) -> Call:
+def call_status(request: HttpRequest, call_id: ObjectId, payload: CallStatusIn) -> Call:
     user = actor(request)
     call = get_restricted_or_404(Call, user=user, pk=call_id, action="change")
     return services.call_set_status(actor=user, call=call, status=payload.status)
@@ -431,7 +431,7 @@ class SubmitIn(InputSchema):
     )
 
 
-class VersionOut(Schema):
+class ProposalVersionOut(Schema):
     id: int
     number: int
     sections: dict[str, str]
@@ -449,7 +449,7 @@ class ChangeRequestOut(Schema):
     answered_in_id: int | None
 
 
-class DecisionOut(Schema):
+class ComponentDecisionOut(Schema):
     component_key: str
     outcome: str
     reason: str
@@ -461,9 +461,9 @@ class ProposalOut(Schema):
     call_id: int
     vendor_id: int
     status: str
-    versions: list[VersionOut]
+    versions: list[ProposalVersionOut]
     change_requests: list[ChangeRequestOut]
-    decisions: list[DecisionOut]
+    decisions: list[ComponentDecisionOut]
 
     @staticmethod
     def resolve_versions(obj: Proposal, context: dict[str, Any]) -> list[ProposalVersion]:
@@ -484,7 +484,7 @@ def proposal_list(request: HttpRequest, call_id: ObjectId) -> list[Proposal]:
     return list(selectors.proposals_of(user=request.user, call=call))
 
 
-@router.put("/calls/{call_id}/draft", response=VersionOut, summary="Save the vendor's draft (portal)")
+@router.put("/calls/{call_id}/draft", response=ProposalVersionOut, summary="Save the vendor's draft (portal)")
 def draft_save(request: HttpRequest, call_id: ObjectId, payload: DraftIn) -> ProposalVersion:
     user = actor(request)
     call = selectors.call_get(user=user, pk=call_id)
@@ -614,7 +614,7 @@ class ObjectiveIn(InputSchema):
     description: str = Field("", max_length=5000)
 
 
-class MilestoneOut(Schema):
+class InitiativeMilestoneOut(Schema):
     id: int
     title: str
     due: date
@@ -638,7 +638,7 @@ class InitiativeOut(Schema):
     expected_benefit: Decimal
     realised_benefit: Decimal
     vendor_share_pct: Decimal
-    milestones: list[MilestoneOut]
+    milestones: list[InitiativeMilestoneOut]
 
     @staticmethod
     def resolve_source_proposal_id(obj: Initiative) -> int | None:
@@ -680,7 +680,7 @@ class InitiativePatch(InputSchema):
     vendor_share_pct: Decimal | None = None
 
 
-class MilestoneIn(InputSchema):
+class InitiativeMilestoneIn(InputSchema):
     title: str = Field(..., max_length=200)
     due: date
     owner_id: ObjectId | None = None
@@ -731,9 +731,13 @@ def initiative_update(request: HttpRequest, initiative_id: ObjectId, payload: In
 
 
 @router.post(
-    "/initiatives/{initiative_id}/milestones", response={201: MilestoneOut}, summary="Plan a milestone"
+    "/initiatives/{initiative_id}/milestones",
+    response={201: InitiativeMilestoneOut},
+    summary="Plan a milestone",
 )
-def milestone_add(request: HttpRequest, initiative_id: ObjectId, payload: MilestoneIn) -> Status[Milestone]:
+def milestone_add(
+    request: HttpRequest, initiative_id: ObjectId, payload: InitiativeMilestoneIn
+) -> Status[Milestone]:
     user = actor(request)
     item = get_restricted_or_404(Initiative, user=user, pk=initiative_id, action="change")
     milestone = services.milestone_add(
@@ -746,7 +750,9 @@ def milestone_add(request: HttpRequest, initiative_id: ObjectId, payload: Milest
     return Status(201, milestone)
 
 
-@router.post("/milestones/{milestone_id}/complete", response=MilestoneOut, summary="Mark a milestone done")
+@router.post(
+    "/milestones/{milestone_id}/complete", response=InitiativeMilestoneOut, summary="Mark a milestone done"
+)
 def milestone_complete(request: HttpRequest, milestone_id: ObjectId, payload: CompleteIn) -> Milestone:
     user = actor(request)
     item = get_restricted_or_404(Milestone, user=user, pk=milestone_id, action="change")
@@ -787,7 +793,7 @@ class ChangeRequestIn(InputSchema):
     request: str = Field(..., max_length=10_000)
 
 
-class DecisionIn(InputSchema):
+class ComponentDecisionIn(InputSchema):
     component_key: str = Field(..., max_length=40)
     outcome: str = Field(..., max_length=10)
     reason: str = Field(..., max_length=5000)
@@ -806,7 +812,7 @@ def proposal_detail(request: HttpRequest, proposal_id: ObjectId) -> Proposal:
     return selectors.proposal_get(user=request.user, pk=proposal_id)
 
 
-@router.post("/{proposal_id}/submit", response=VersionOut, summary="Submit the draft (portal)")
+@router.post("/{proposal_id}/submit", response=ProposalVersionOut, summary="Submit the draft (portal)")
 def proposal_submit(request: HttpRequest, proposal_id: ObjectId, payload: SubmitIn) -> ProposalVersion:
     user = actor(request)
     proposal = selectors.proposal_get(user=user, pk=proposal_id, action="change")
@@ -879,9 +885,11 @@ def consensus_record(request: HttpRequest, proposal_id: ObjectId, payload: Conse
 
 
 @router.post(
-    "/{proposal_id}/decisions", response={201: DecisionOut}, summary="Adopt, adapt or reject a component"
+    "/{proposal_id}/decisions",
+    response={201: ComponentDecisionOut},
+    summary="Adopt, adapt or reject a component",
 )
-def decide(request: HttpRequest, proposal_id: ObjectId, payload: DecisionIn) -> Status[Any]:
+def decide(request: HttpRequest, proposal_id: ObjectId, payload: ComponentDecisionIn) -> Status[Any]:
     user = actor(request)
     proposal = selectors.proposal_get(user=user, pk=proposal_id)
     objective = (

@@ -66,11 +66,11 @@ def _user(user_id: int | None, field: str) -> User | None:
     return found
 
 
-class VendorFilter(Schema):
+class CooperationVendorFilter(Schema):
     vendor_id: ObjectId | None = None
 
 
-def _filter_vendor(request: HttpRequest, filters: VendorFilter) -> Vendor | None:
+def _filter_vendor(request: HttpRequest, filters: CooperationVendorFilter) -> Vendor | None:
     return None if filters.vendor_id is None else _vendor(request, filters.vendor_id)
 
 
@@ -119,7 +119,7 @@ class InterfaceOut(Schema):
     updated_at: datetime
 
 
-class InterfaceQuery(VendorFilter):
+class InterfaceQuery(CooperationVendorFilter):
     status: SystemInterface.Status | None = None
 
 
@@ -190,7 +190,7 @@ class GovernanceOut(Schema):
     summary="Reports exchanged, meetings and their cadence, the escalation path",
 )
 @paginate
-def governance_list(request: HttpRequest, filters: Query[VendorFilter]):  # type: ignore[no-untyped-def]
+def governance_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  # type: ignore[no-untyped-def]
     return reads.governance(user=request.user, vendor=_filter_vendor(request, filters))
 
 
@@ -247,7 +247,7 @@ def _document_out(request: HttpRequest, pk: int) -> SharedDocument:
 
 @router.get("/shared-documents", response=list[SharedDocumentOut], summary="Documents shared with vendors")
 @paginate
-def shared_document_list(request: HttpRequest, filters: Query[VendorFilter]):  # type: ignore[no-untyped-def]
+def shared_document_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  # type: ignore[no-untyped-def]
     return reads.shared_documents(user=request.user, vendor=_filter_vendor(request, filters))
 
 
@@ -374,7 +374,7 @@ class IdeaOut(Schema):
     created_at: datetime
 
 
-class IdeaQuery(VendorFilter):
+class IdeaQuery(CooperationVendorFilter):
     status: Idea.Status | None = None
 
 
@@ -529,7 +529,7 @@ class AccessAlertOut(Schema):
         return obj.worker.offboarded_on
 
 
-class WorkerQuery(VendorFilter):
+class WorkerQuery(CooperationVendorFilter):
     current_only: bool = False
 
 
@@ -615,7 +615,7 @@ def access_revoke(request: HttpRequest, access_grant_id: ObjectId, payload: Revo
     summary="Access still granted after the worker's off-boarding date",
 )
 @paginate
-def access_alert_list(request: HttpRequest, filters: Query[VendorFilter]):  # type: ignore[no-untyped-def]
+def access_alert_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  # type: ignore[no-untyped-def]
     return reads.access_alerts(user=request.user, vendor=_filter_vendor(request, filters))
 
 
@@ -681,7 +681,7 @@ class ReviewIn(InputSchema):
     scheduled_on: date
 
 
-class ReviewOut(Schema):
+class CooperationReviewOut(Schema):
     id: int
     vendor_id: int
     contract_id: int
@@ -715,18 +715,18 @@ class DossierOut(Schema):
     ideas_by_status: dict[str, int]
 
 
-class ReviewDetailOut(ReviewOut):
+class CooperationReviewDetailOut(CooperationReviewOut):
     dossier: DossierOut
 
 
-class ActionIn(InputSchema):
+class CooperationActionIn(InputSchema):
     description: str = Field(..., min_length=1, max_length=500)
     owner_party: Party
     owner_id: ObjectId | None = None
     due_on: date
 
 
-class MilestoneIn(InputSchema):
+class PlanMilestoneIn(InputSchema):
     description: str = Field(..., min_length=1, max_length=300)
     due_on: date
 
@@ -736,14 +736,14 @@ class PlanIn(InputSchema):
     objective: str = Field(..., min_length=1, max_length=4000)
     due_on: date
     owner_id: ObjectId | None = None
-    milestones: list[MilestoneIn] = Field(..., max_length=30)
+    milestones: list[PlanMilestoneIn] = Field(..., max_length=30)
 
 
-class DecisionIn(InputSchema):
+class CooperationDecisionIn(InputSchema):
     decision: CooperationReview.Decision
     rationale: str = Field(..., min_length=1, max_length=8000)
     minutes: str = Field("", max_length=20000)
-    actions: list[ActionIn] = Field(default_factory=list, max_length=50)
+    actions: list[CooperationActionIn] = Field(default_factory=list, max_length=50)
     plan: PlanIn | None = None
 
 
@@ -751,7 +751,7 @@ class MilestonePatch(InputSchema):
     status: ImprovementMilestone.Status
 
 
-class MilestoneOut(Schema):
+class PlanMilestoneOut(Schema):
     id: int
     description: str
     due_on: date
@@ -766,14 +766,14 @@ class PlanOut(Schema):
     objective: str
     due_on: date
     status: str
-    milestones: list[MilestoneOut]
+    milestones: list[PlanMilestoneOut]
 
     @staticmethod
     def resolve_milestones(obj: Any) -> list[Any]:
         return list(obj.milestones.all())
 
 
-class ReviewQuery(VendorFilter):
+class ReviewQuery(CooperationVendorFilter):
     status: CooperationReview.Status | None = None
 
 
@@ -799,12 +799,12 @@ def _dossier(request: HttpRequest, review: CooperationReview) -> dict[str, Any]:
 
 
 def _review_detail(request: HttpRequest, review: CooperationReview) -> dict[str, Any]:
-    data = ReviewOut.from_orm(review).dict()
+    data = CooperationReviewOut.from_orm(review).dict()
     data["dossier"] = _dossier(request, review)
     return data
 
 
-@router.get("/reviews", response=list[ReviewOut], summary="Cooperation-strategy reviews")
+@router.get("/reviews", response=list[CooperationReviewOut], summary="Cooperation-strategy reviews")
 @paginate
 def review_list(request: HttpRequest, filters: Query[ReviewQuery]):  # type: ignore[no-untyped-def]
     return reads.reviews(
@@ -812,7 +812,9 @@ def review_list(request: HttpRequest, filters: Query[ReviewQuery]):  # type: ign
     )
 
 
-@router.post("/reviews", response={201: ReviewOut}, summary="Schedule a review of a contract over a period")
+@router.post(
+    "/reviews", response={201: CooperationReviewOut}, summary="Schedule a review of a contract over a period"
+)
 def review_schedule(request: HttpRequest, payload: ReviewIn) -> Status[CooperationReview]:
     _need(request, "vendors.add_cooperationreview", "Scheduling reviews needs the vendor manager role.")
     contract = selectors.contract_get(user=request.user, pk=payload.contract_id)
@@ -821,18 +823,22 @@ def review_schedule(request: HttpRequest, payload: ReviewIn) -> Status[Cooperati
     return Status(201, cooperation.review_schedule(actor=actor(request), contract=contract, **data))
 
 
-@router.get("/reviews/{cooperation_review_id}", response=ReviewDetailOut, summary="A review with its figures")
+@router.get(
+    "/reviews/{cooperation_review_id}",
+    response=CooperationReviewDetailOut,
+    summary="A review with its figures",
+)
 def review_detail(request: HttpRequest, cooperation_review_id: ObjectId) -> dict[str, Any]:
     return _review_detail(request, reads.review_get(user=request.user, pk=cooperation_review_id))
 
 
 @router.post(
     "/reviews/{cooperation_review_id}/decide",
-    response=ReviewDetailOut,
+    response=CooperationReviewDetailOut,
     summary="Record the decision, its rationale, follow-up actions and (improvement plan) the plan",
 )
 def review_decide(
-    request: HttpRequest, cooperation_review_id: ObjectId, payload: DecisionIn
+    request: HttpRequest, cooperation_review_id: ObjectId, payload: CooperationDecisionIn
 ) -> dict[str, Any]:
     review = reads.review_get(user=request.user, pk=cooperation_review_id, action="change")
     actions = [
@@ -869,12 +875,14 @@ def review_decide(
 
 @router.get("/improvement-plans", response=list[PlanOut], summary="Improvement plans with their milestones")
 @paginate
-def plan_list(request: HttpRequest, filters: Query[VendorFilter]):  # type: ignore[no-untyped-def]
+def plan_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  # type: ignore[no-untyped-def]
     return reads.improvement_plans(user=request.user, vendor=_filter_vendor(request, filters))
 
 
 @router.patch(
-    "/milestones/{improvement_milestone_id}", response=MilestoneOut, summary="Mark a milestone done or missed"
+    "/milestones/{improvement_milestone_id}",
+    response=PlanMilestoneOut,
+    summary="Mark a milestone done or missed",
 )
 def milestone_update(
     request: HttpRequest, improvement_milestone_id: ObjectId, payload: MilestonePatch
