@@ -47,3 +47,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 def csp_nonce(request: HttpRequest) -> dict[str, Any]:
     """The CSP nonce under the name django-htmx's script tag looks for."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+# --- c1: customers' sales activity ---
+NAVIGATION += [
+    ("Customers", "customers:list", "customers.view_customer", False),
+    ("Sales report", "customers:report", "customers.view_salesmonth", False),
+]

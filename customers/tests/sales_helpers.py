@@ -15,7 +15,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def person(role: str, username: str | None = None) -> User:
     created = UserFactory(username=username or role.replace("_", "."), roles=[role])
-    return User.objects.get(pk=created.pk)
+    found: User = User.objects.get(pk=created.pk)
+    return found
 
 
 def shopify_order() -> dict[str, Any]:
