@@ -77,6 +77,7 @@ _DISTRICTS = [
     "Sai Kung",
     "Islands",
 ]
+_STREETS = ["Nathan Road", "Hennessy Road", "King’s Road", "Castle Peak Road", "Sha Tin Centre Street"]
 _MAIL = ["gmail.com", "yahoo.com.hk", "hotmail.com", "netvigator.com", "outlook.com", "icloud.com"]
 # (category, products with HK$ prices)
 _CATALOGUE = [
@@ -127,8 +128,8 @@ def _customers(rng: random.Random, count: int, first: datetime) -> list[dict[str
                 "chinese_name": chinese_surname + chinese_given,
                 "email": email,
                 "phone": phone,
-                "address_line": f"Flat {rng.randint(1, 40)}{rng.choice('ABCDEFGH')}, {rng.randint(1, 300)} "
-                f"{rng.choice(['Nathan Road', 'Hennessy Road', 'King’s Road', 'Castle Peak Road', 'Sha Tin Centre Street'])}",
+                "address_line": f"Flat {rng.randint(1, 40)}{rng.choice('ABCDEFGH')}, "
+                f"{rng.randint(1, 300)} {rng.choice(_STREETS)}",
                 "district": rng.choice(_DISTRICTS),
                 "tier": _weighted(rng, [("standard", 70), ("silver", 18), ("gold", 9), ("vip", 3)]),
                 "first_seen_at": (first + timedelta(days=rng.randint(0, 500))).isoformat(),
@@ -161,20 +162,22 @@ def _orders(
         customer = rng.choices(customer_ids, weights=weights)[0]
         # Business grows: later months have more orders.
         placed = first + timedelta(seconds=int(span * rng.random() ** 0.8))
-        lines = []
+        lines: list[dict[str, Any]] = []
+        total = Decimal(0)
         for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
             category, products = favourites[customer] if rng.random() < 0.6 else rng.choice(_CATALOGUE)
             product, price = rng.choice(products)
+            quantity = rng.choice([1, 1, 1, 2, 3])
+            total += Decimal(price) * quantity
             lines.append(
                 {
                     "sku": product.upper().replace(" ", "-")[:20],
                     "product": product,
                     "category": category,
-                    "quantity": rng.choice([1, 1, 1, 2, 3]),
+                    "quantity": quantity,
                     "unit_price": price,
                 }
             )
-        total = sum(Decimal(x["unit_price"]) * x["quantity"] for x in lines)
         status = _weighted(
             rng,
             [("fulfilled", 80), ("paid", 8), ("refunded", 3), ("partially_refunded", 4), ("cancelled", 5)],
@@ -184,7 +187,7 @@ def _orders(
             if status == "refunded"
             else (total / 3).quantize(Decimal("0.01"))
             if status == "partially_refunded"
-            else 0
+            else Decimal(0)
         )
         orders.append(
             {
@@ -222,7 +225,7 @@ def _events(rng: random.Random, customer_ids: list[str], count: int, now: dateti
     return events
 
 
-DEMO_SEGMENTS = [
+DEMO_SEGMENTS: list[tuple[str, str, dict[str, Any]]] = [
     ("Champions", "Bought recently, often and a lot: early access to launches.", {"segment": "champions"}),
     (
         "At risk: good customers gone quiet",
