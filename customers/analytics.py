@@ -76,11 +76,22 @@ def metrics_rebuild(*, now: datetime) -> int:
     Returns the number of customers scored.
     """
     live = f"o.status <> '{CANCELLED}' AND o.customer_id IS NOT NULL"
+    # Helper tables keyed by customer: joining window-function results as CTEs makes SQLite's
+    # planner loop over them (quadratic); keyed temporary tables keep every join a lookup.
+    temp = [
+        ("tmp_previous_segment", "segment varchar(30)"),
+        ("tmp_top_channel", "channel varchar(20)"),
+        ("tmp_top_category", "category varchar(80)"),
+    ]
     _run(
-        [
-            ("DROP TABLE IF EXISTS tmp_previous_segment", []),
+        [(f"DROP TABLE IF EXISTS {name}", []) for name, _ in temp]
+        + [
+            (f"CREATE TEMP TABLE {name} (customer_id bigint PRIMARY KEY, {column})", [])
+            for name, column in temp
+        ]
+        + [
             (
-                "CREATE TEMP TABLE tmp_previous_segment AS "
+                "INSERT INTO tmp_previous_segment (customer_id, segment) "
                 "SELECT customer_id, segment FROM customers_customermetrics",
                 [],
             ),
@@ -95,6 +106,21 @@ def metrics_rebuild(*, now: datetime) -> int:
                 f"  WHERE {live} AND l.category <> '' GROUP BY o.customer_id, l.category) spends",
                 [],
             ),
+            (
+                "INSERT INTO tmp_top_channel (customer_id, channel) SELECT customer_id, channel FROM ("
+                "  SELECT o.customer_id, o.channel, "
+                "  ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY COUNT(*) DESC, o.channel) AS rn "
+                f"  FROM customers_order o WHERE {live} GROUP BY o.customer_id, o.channel) ranked "
+                "WHERE rn = 1",
+                [],
+            ),
+            (
+                "INSERT INTO tmp_top_category (customer_id, category) SELECT customer_id, category FROM ("
+                "  SELECT customer_id, category, "
+                "  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY spend DESC, category) AS rn "
+                "  FROM customers_categoryaffinity) ranked WHERE rn = 1",
+                [],
+            ),
             ("DELETE FROM customers_customermetrics", []),
             (
                 "WITH per_customer AS ("
@@ -102,14 +128,6 @@ def metrics_rebuild(*, now: datetime) -> int:
                 "  SUM(o.refunded_amount) AS refunds, "
                 "  MIN(o.placed_at) AS first_at, MAX(o.placed_at) AS last_at "
                 f"  FROM customers_order o WHERE {live} GROUP BY o.customer_id), "
-                "channels AS ("
-                "  SELECT o.customer_id, o.channel, "
-                "  ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY COUNT(*) DESC, o.channel) AS rn "
-                f"  FROM customers_order o WHERE {live} GROUP BY o.customer_id, o.channel), "
-                "categories AS ("
-                "  SELECT customer_id, category, "
-                "  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY spend DESC, category) AS rn "
-                "  FROM customers_categoryaffinity), "
                 "scored AS ("
                 "  SELECT p.*, p.gross - p.refunds AS ltv, "
                 "  NTILE(5) OVER (ORDER BY p.last_at, p.customer_id) AS r, "
@@ -123,8 +141,8 @@ def metrics_rebuild(*, now: datetime) -> int:
                 "SELECT s.customer_id, s.n, s.gross, s.refunds, s.ltv, "
                 "s.gross * 1.0 / s.n, s.first_at, s.last_at, ch.channel, COALESCE(cat.category, ''), "
                 f"s.r, s.f, s.m, {SEGMENT_CASE}, COALESCE(prev.segment, ''), %s "
-                "FROM scored s JOIN channels ch ON ch.customer_id = s.customer_id AND ch.rn = 1 "
-                "LEFT JOIN categories cat ON cat.customer_id = s.customer_id AND cat.rn = 1 "
+                "FROM scored s JOIN tmp_top_channel ch ON ch.customer_id = s.customer_id "
+                "LEFT JOIN tmp_top_category cat ON cat.customer_id = s.customer_id "
                 "LEFT JOIN tmp_previous_segment prev ON prev.customer_id = s.customer_id",
                 [_param(now)],
             ),
@@ -135,8 +153,8 @@ def metrics_rebuild(*, now: datetime) -> int:
                 "GROUP BY previous_segment, segment",
                 [],
             ),
-            ("DROP TABLE tmp_previous_segment", []),
         ]
+        + [(f"DROP TABLE {name}", []) for name, _ in temp]
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM customers_customermetrics")
@@ -216,6 +234,13 @@ ROLLUP_COLUMNS = "month, channel, category, orders, revenue, refunds, customers"
 
 def rollups_rebuild() -> int:
     """Rebuild SalesMonth and CohortMonth from the orders; returns the SalesMonth rows written."""
+    rows = sales_months_rebuild()
+    cohorts_rebuild()
+    return rows
+
+
+def sales_months_rebuild() -> int:
+    """Rebuild SalesMonth (month × channel × category, with "*" totals); returns the rows written."""
     month = month_of("o.placed_at")
     live = f"o.status <> '{CANCELLED}'"
     # A line's share of its order's refund, by amount; zero-total orders refund nothing.
@@ -253,6 +278,20 @@ def rollups_rebuild() -> int:
                 f"WHERE {live} GROUP BY {month}",
                 [ALL, ALL],
             ),
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM customers_salesmonth")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def cohorts_rebuild() -> None:
+    """Rebuild CohortMonth: customers of each first-order month active in each later month."""
+    month = month_of("o.placed_at")
+    live = f"o.status <> '{CANCELLED}'"
+    _run(
+        [
             ("DELETE FROM customers_cohortmonth", []),
             (
                 "WITH activity AS ("
@@ -267,7 +306,3 @@ def rollups_rebuild() -> int:
             ),
         ]
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM customers_salesmonth")
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
