@@ -63,8 +63,9 @@ FROM per_customer
 
 
 def _parquet(folder: Path, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> tuple[str, str]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    # pyarrow ships no type information; both come from the `bench` extra.
+    import pyarrow as pa  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     orders_path, lines_path = folder / "orders.parquet", folder / "lines.parquet"
     pq.write_table(
@@ -101,7 +102,7 @@ def _utc(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def run(ctx: Context) -> list[Row]:
-    import duckdb
+    import duckdb  # type: ignore[import-not-found, unused-ignore]
 
     from accounts.models import User
     from customers import analytics
