@@ -85,7 +85,7 @@ class SalesEventIn(InputSchema):
 
 
 class SalesCustomerBatch(InputSchema):
-    source: str = Field("steward", min_length=1, max_length=40)
+    source: str = Field("steward", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._:\-/#@]+$")
     keep_good: bool = Field(
         False, description="False: all or nothing. True: load good records, report bad ones."
     )
@@ -93,13 +93,13 @@ class SalesCustomerBatch(InputSchema):
 
 
 class SalesOrderBatch(InputSchema):
-    source: str = Field("steward", min_length=1, max_length=40)
+    source: str = Field("steward", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._:\-/#@]+$")
     keep_good: bool = False
     records: list[SalesOrderIn] = Field(..., max_length=10_000)
 
 
 class SalesEventBatch(InputSchema):
-    source: str = Field("steward", min_length=1, max_length=40)
+    source: str = Field("steward", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._:\-/#@]+$")
     keep_good: bool = False
     records: list[SalesEventIn] = Field(..., max_length=10_000)
 
@@ -254,6 +254,10 @@ class SalesReportQuery(Schema):
         )
 
 
+class SalesExportQuery(SalesReportQuery):
+    format: Literal["csv", "xlsx", "pdf"] = "csv"
+
+
 class SalesPurposeQuery(Schema):
     purpose: str = Field(..., min_length=3, max_length=200, description="Why you read this customer (DPP4).")
 
@@ -361,6 +365,12 @@ def import_errors(request: HttpRequest, job_id: ObjectId) -> Any:
     auth=None,
     response={200: SalesWebhookOut},
     summary="Shopify order webhook (orders/create, orders/updated)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "Shopify's order"}}},
+        }
+    },
     description="Authenticated by X-Shopify-Hmac-Sha256: the base64 HMAC-SHA256 of the raw body with the "
     "shared secret. A delivery (X-Shopify-Webhook-Id) or order id seen before creates nothing new.",
 )
@@ -446,6 +456,7 @@ def order_lines(request: HttpRequest, order_id: ObjectId) -> Any:
 
 
 @router.get("/segments", response=list[SalesSegmentOut], summary="Named segments")
+@paginate
 def segment_list(request: HttpRequest) -> Any:
     return selectors.segment_list(user=actor(request))
 
@@ -514,12 +525,9 @@ def sales_report(request: HttpRequest, filters: Query[SalesReportQuery]) -> Any:
     return reports.sales_report(user=actor(request), filters=filters.as_filter())
 
 
-@router.get("/reports/sales.{fmt}", summary="Sales report as CSV, XLSX or PDF", response={200: None})
-def sales_report_export(
-    request: HttpRequest,
-    fmt: Literal["csv", "xlsx", "pdf"],
-    filters: Query[SalesReportQuery],
-) -> HttpResponse:
+@router.get("/reports/sales/export", summary="Sales report as CSV, XLSX or PDF", response={200: None})
+def sales_report_export(request: HttpRequest, filters: Query[SalesExportQuery]) -> HttpResponse:
+    fmt = filters.format
     body, content_type, name = reports.report_export(
         user=actor(request), filters=filters.as_filter(), fmt=fmt
     )

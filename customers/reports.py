@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +36,7 @@ from customers.models import ALL, Channel, CohortMonth, CustomerMetrics, SalesMo
 from kpis.exports import FORMATS, neutralise
 
 TOP_CUSTOMERS = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 DEFAULT_MONTHS = 12
 
 
@@ -283,6 +285,9 @@ def revenue_chart(
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # Control characters have no place in a report and XLSX cannot hold them at all.
+        return _CONTROL.sub("", value)
     if isinstance(value, Decimal):
         return f"{value:f}"
     if isinstance(value, date):
@@ -360,7 +365,7 @@ def export_bytes(title: str, sections: list[tuple[str, list[list[Any]]]], fmt: s
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for name, rows in sections:
-            writer.writerow([neutralise(name)])
+            writer.writerow([neutralise(_cell(name))])
             for row in rows:
                 writer.writerow([neutralise(_cell(c)) for c in row])
             writer.writerow([])
@@ -376,7 +381,7 @@ def export_bytes(title: str, sections: list[tuple[str, list[list[Any]]]], fmt: s
             sheet = first if index == 0 else book.create_sheet()
             sheet.title = name[:31]
             for row in rows:
-                sheet.append([neutralise(c if isinstance(c, int | Decimal) else _cell(c)) for c in row])
+                sheet.append([c if isinstance(c, int | Decimal) else neutralise(_cell(c)) for c in row])
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
         out = io.BytesIO()

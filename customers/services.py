@@ -58,8 +58,8 @@ def sales_records_load(
     """
     if kind not in KINDS:
         raise ValidationError({"kind": f"must be one of {', '.join(KINDS)}"})
-    source = importing._identifier({"source": source}, "source") if source else "steward"
     try:
+        source = importing._identifier({"source": source}, "source") or "steward"
         result = importing.load(kind, records, source=source, keep_good=keep_good)
     except importing.ImportRejected as exc:
         raise _rejected(exc, field_prefix) from None
