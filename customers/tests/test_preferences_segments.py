@@ -165,3 +165,11 @@ def test_the_segments_page_creates_one(sales, client):
         "/customers/segments/", {"name": "Broken", "r_min": "5", "r_max": "1"}
     ).content.decode()
     assert "above the maximum" in page and not Segment.objects.filter(name="Broken").exists()
+
+
+def test_the_command_rebuilds(sales):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("rebuild_customer_metrics", stdout=out)
+    assert out.getvalue().startswith("5 customers scored")
