@@ -307,3 +307,42 @@ ROLES[CS_AGENT] = Role(
     ROLES[CS_AGENT].sees_personal_data,
     ROLES[CS_AGENT].staff,
 )
+
+# --- c1: customers' sales activity, preferences, segments and reports (issue 7 items 1, 4, 10) ---
+# Marketing and CRM staff read customers and orders masked (they do not see personal data);
+# CRM / IT staff also load sales data (imports, API, rebuilds); marketing and CRM build segments.
+# Agents read the orders and events on a customer's page, masked. The DPO has customers.* above.
+CUSTOMERS_SALES_READ = (
+    "customers.view_customer",
+    "customers.view_order",
+    "customers.view_orderline",
+    "customers.view_behaviourevent",
+    "customers.view_customermetrics",
+    "customers.view_categoryaffinity",
+    "customers.view_segment",
+    "customers.view_salesmonth",
+    "customers.view_cohortmonth",
+    "customers.view_segmentmovement",
+)
+CUSTOMERS_INGEST = (
+    "customers.view_importjob",
+    "customers.add_importjob",
+    "customers.add_customer",
+    "customers.add_order",
+    "customers.add_behaviourevent",
+    "customers.change_customermetrics",
+)
+CUSTOMERS_SEGMENTS = ("customers.add_segment", "customers.change_segment", "customers.delete_segment")
+
+
+def _with_permissions(code: str, extra: tuple[str, ...]) -> None:
+    from dataclasses import replace
+
+    ROLES[code] = replace(ROLES[code], permissions=(*ROLES[code].permissions, *extra))
+
+
+_with_permissions(MARKETING, (*CUSTOMERS_SALES_READ, *CUSTOMERS_SEGMENTS))
+_with_permissions(CRM_STAFF, (*CUSTOMERS_SALES_READ, *CUSTOMERS_INGEST, *CUSTOMERS_SEGMENTS))
+_with_permissions(
+    CS_AGENT, ("customers.view_order", "customers.view_orderline", "customers.view_behaviourevent")
+)

@@ -19,7 +19,7 @@ import hashlib
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -467,3 +467,82 @@ def service_event_rows(
         ):
             when = datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
             yield ("bench", ticket_id, f"{ticket_id}-{number}", event_kind, when, by, "", *common)
+
+
+# --- c1: customers' sales activity (issue 7) ---------------------------------------------------
+
+# (category, [(product, HK$ price)]): what a Hong Kong online shop sells.
+SALES_CATALOGUE: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Beauty & Skincare", (("Hydrating Serum 30ml", "389.00"), ("Sunscreen SPF50", "168.00"))),
+    ("Food & Beverage", (("Oolong Tea Gift Tin", "300.00"), ("Egg Rolls Gift Box", "238.00"))),
+    ("Health Supplements", (("Vitamin C 1000mg", "158.00"), ("Lingzhi Capsules", "580.00"))),
+    ("Electronics", (("Wireless Earbuds", "688.00"), ("Power Bank 20000mAh", "299.00"))),
+    ("Household", (("Dehumidifier 12L", "1280.00"), ("Rice Cooker", "899.00"))),
+    ("Baby & Kids", (("Formula Milk 900g", "328.00"), ("Diapers L x52", "189.00"))),
+    ("Fashion", (("Cotton Tee", "159.00"), ("Rain Jacket", "459.00"))),
+)
+SALES_CHANNELS = ("web", "web", "web", "app", "app", "marketplace", "social", "store")
+SALES_STATUSES = ("fulfilled",) * 16 + ("paid", "refunded", "partially_refunded", "cancelled")
+SALES_START = datetime(2024, 11, 1, tzinfo=UTC)
+SALES_END = datetime(2026, 11, 1, tzinfo=UTC)  # two years of orders
+
+
+def sales_customer_records(synth: Synth, n: int) -> Iterator[dict[str, Any]]:
+    """N customer records in the shape the import API takes (ids C0000001…), Hong Kong names,
+    districts and +852 mobiles; about 1% with an invalid e-mail (kept and flagged, never refused)."""
+    rng = synth.random
+    surnames = [(s, c) for s, c, _ in SURNAMES]
+    for i in range(1, n + 1):
+        surname, chinese = rng.choice(surnames)
+        first, second = rng.sample(GIVEN_SYLLABLES, 2)
+        given = f"{first[0]} {second[0]}"
+        email = f"{first[0].lower()}{second[0].lower()}.{surname.lower()}{i}@example.hk"
+        yield {
+            "external_id": f"C{i:07d}",
+            "given_name": given,
+            "family_name": surname,
+            "chinese_name": chinese + first[1] + second[1],
+            "email": email if i % 100 else email.replace("@", " at "),
+            "phone": f"+852 {rng.choice('5679')}{rng.randint(0, 999):03d} {rng.randint(0, 9999):04d}",
+            "district": DISTRICTS[i % len(DISTRICTS)].name,
+        }
+
+
+def sales_order_records(
+    synth: Synth, n: int, customers: int, start: datetime = SALES_START, end: datetime = SALES_END
+) -> Iterator[dict[str, Any]]:
+    """N order records (1–3 lines each, HKD) over START..END for customers C0000001..CUSTOMERS, in
+    the shape the import API takes (timestamps as ISO text with +08:00, amounts as text)."""
+    rng = synth.random
+    span = (end - start).total_seconds()
+    hk = timezone(HK_TZ_OFFSET)
+    for i in range(1, n + 1):
+        placed = (start + timedelta(seconds=rng.random() * span)).astimezone(hk)
+        lines = []
+        total = Decimal(0)
+        for _ in range(1 + (rng.random() < 0.5) + (rng.random() < 0.2)):
+            category, products = rng.choice(SALES_CATALOGUE)
+            product, price = rng.choice(products)
+            quantity = 1 + (rng.random() < 0.3)
+            total += Decimal(price) * quantity
+            lines.append(
+                {
+                    "sku": product[:12].upper(),
+                    "product": product,
+                    "category": category,
+                    "quantity": quantity,
+                    "unit_price": price,
+                }
+            )
+        status = rng.choice(SALES_STATUSES)
+        refunded = total if status == "refunded" else (total / 2 if status == "partially_refunded" else 0)
+        yield {
+            "external_id": f"O{i:08d}",
+            "customer_id": f"C{1 + int(customers * rng.random() ** 1.5):07d}" if customers else "",
+            "channel": rng.choice(SALES_CHANNELS),
+            "status": status,
+            "placed_at": placed.isoformat(),
+            "total": f"{total:.2f}",
+            "refunded_amount": f"{refunded:.2f}",
+            "lines": lines,
+        }

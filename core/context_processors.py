@@ -64,3 +64,8 @@ NAVIGATION.insert(
     NAVIGATION.index(("Audit trail", "audit:list", "core.view_auditevent", False)),
     ("SLA policies", "service:sla_policies", "service.view_slapolicy", False),
 )
+# --- c1: customers' sales activity ---
+NAVIGATION += [
+    ("Customers", "customers:list", "customers.view_customer", False),
+    ("Sales report", "customers:report", "customers.view_salesmonth", False),
+]

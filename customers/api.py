@@ -16,3 +16,7 @@ router.add_router("", privacy_router)
 router.add_router("", records_router)
 router.add_router("", quality_router)
 router.add_router("", duplicates_router)
+# --- c1: sales activity, segments, reports ---
+from customers.api_sales import router as sales_router  # noqa: E402
+
+router.add_router("", sales_router)

@@ -1,10 +1,17 @@
-"""Demo data of the customers package: ``seed()`` calls the seed of each topic."""
+"""Demo data of the customers package, loaded by ``manage.py seed_demo`` (idempotent).
+
+The customers and their orders come first (through the real import path); the privacy topics
+(collection statements, consents, requests, retention, quality, duplicates) build on them.
+"""
 
 from __future__ import annotations
 
+from customers.demo_privacy import seed_privacy
+from customers.demo_sales import seed_customers
+
+__all__ = ["seed", "seed_customers", "seed_privacy"]
+
 
 def seed() -> None:
-    # --- privacy requests, retention, breaches, data quality, duplicates (c3) ---
-    from customers.demo_privacy import seed_privacy
-
+    seed_customers()
     seed_privacy()

@@ -344,3 +344,21 @@ CELERY_BEAT_SCHEDULE["service-monthly-kpi-report"] = {
     "task": "service.tasks.send_monthly_service_report",
     "schedule": crontab(minute=0, hour=1, day_of_month="1"),
 }
+
+# --- c1: customers' sales activity (issue 7 items 1, 4, 10) ---
+# Shared secret of the Shopify order webhook (X-Shopify-Hmac-Sha256); empty refuses every delivery.
+# Read from STEWARD_SHOPIFY_WEBHOOK_SECRET_FILE when that is set (like other secrets).
+STEWARD_SHOPIFY_WEBHOOK_SECRET = env_str("STEWARD_SHOPIFY_WEBHOOK_SECRET", "")
+# Largest NDJSON/CSV file the customer import page and API accept (bytes).
+STEWARD_CUSTOMERS_IMPORT_MAX_BYTES = env_int(
+    "STEWARD_CUSTOMERS_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1
+)
+CELERY_BEAT_SCHEDULE |= {
+    # Preferences, RFM, segment membership and the monthly sales rollups, rebuilt set-based nightly.
+    "customers-rebuild-metrics": {"task": "customers.tasks.rebuild_customer_metrics", "schedule": 24 * 3600},
+    # The monthly sales report to marketing and CRM users (the task sends once per month).
+    "customers-monthly-sales-report": {
+        "task": "customers.tasks.send_monthly_sales_report",
+        "schedule": 24 * 3600,
+    },
+}
