@@ -350,10 +350,11 @@ def import_errors(request: HttpRequest, import_id: ObjectId) -> HttpResponse:
     description=f"Body: the same JSON as POST /tickets. Header `{services.SIGNATURE_HEADER}: sha256=<hex>`, "
     "the HMAC-SHA256 of the raw body with the shared secret (STEWARD_HELPDESK_WEBHOOK_SECRET).",
     openapi_extra={
+        "x-steward-signed": f"HMAC-SHA256 of the raw body in {services.SIGNATURE_HEADER} (docs/service.md)",
         "requestBody": {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TicketIn"}}},
             "required": True,
-        }
+        },
     },
 )
 def helpdesk_webhook(request: HttpRequest) -> Any:

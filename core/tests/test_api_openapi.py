@@ -82,6 +82,9 @@ def test_every_operation_requires_a_token_or_a_session(document):
     schemes = document["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}
     for path, method, operation in operations(document):
+        # --- service ingest: a webhook authenticates by its body's signature instead, and says so.
+        if operation.get("x-steward-signed"):
+            continue
         assert {"TokenAuth": []} in operation.get("security", []), f"{method.upper()} {path} is open"
 
 
