@@ -365,9 +365,7 @@ def helpdesk_webhook(request: HttpRequest) -> Any:
             signature=request.headers.get(services.SIGNATURE_HEADER, ""),
         )
     except services.WebhookRejected as exc:
-        if not exc.configured:
-            return problem(request, 404, str(exc), kind="not-configured")
-        return problem(request, 401, str(exc), kind="bad-signature")
+        return problem(request, 401, str(exc), kind="bad-signature" if exc.configured else "not-configured")
     try:
         payload = TicketIn.model_validate_json(body)
     except PydanticValidationError as exc:
