@@ -268,8 +268,9 @@ class TeamOut(Schema):
 
 
 @router.get("/teams", response=list[TeamOut], summary="Customer-service teams you may see")
-def team_list(request: HttpRequest) -> list[Team]:
-    return list(selectors.team_choices(user=request.user))
+@paginate
+def team_list(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return selectors.team_choices(user=request.user)
 
 
 @router.post(
