@@ -268,8 +268,9 @@ class TeamOut(Schema):
 
 
 @router.get("/teams", response=list[TeamOut], summary="Customer-service teams you may see")
-def team_list(request: HttpRequest) -> list[Team]:
-    return list(selectors.team_choices(user=request.user))
+@paginate
+def team_list(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return selectors.team_choices(user=request.user)
 
 
 @router.post(
@@ -350,10 +351,11 @@ def import_errors(request: HttpRequest, import_id: ObjectId) -> HttpResponse:
     description=f"Body: the same JSON as POST /tickets. Header `{services.SIGNATURE_HEADER}: sha256=<hex>`, "
     "the HMAC-SHA256 of the raw body with the shared secret (STEWARD_HELPDESK_WEBHOOK_SECRET).",
     openapi_extra={
+        "x-steward-signed": f"HMAC-SHA256 of the raw body in {services.SIGNATURE_HEADER} (docs/service.md)",
         "requestBody": {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TicketIn"}}},
             "required": True,
-        }
+        },
     },
 )
 def helpdesk_webhook(request: HttpRequest) -> Any:
@@ -364,9 +366,7 @@ def helpdesk_webhook(request: HttpRequest) -> Any:
             signature=request.headers.get(services.SIGNATURE_HEADER, ""),
         )
     except services.WebhookRejected as exc:
-        if not exc.configured:
-            return problem(request, 404, str(exc), kind="not-configured")
-        return problem(request, 401, str(exc), kind="bad-signature")
+        return problem(request, 401, str(exc), kind="bad-signature" if exc.configured else "not-configured")
     try:
         payload = TicketIn.model_validate_json(body)
     except PydanticValidationError as exc:

@@ -752,6 +752,7 @@ class Ingest:
                     self._one(batch)
                 if self.on_progress is not None:
                     self.on_progress(self.result)
+            self.result.errors.sort(key=lambda e: (e.line, e.field))
             return self.result
         with transaction.atomic():
             for batch in self._batches(rows):
@@ -759,6 +760,7 @@ class Ingest:
                 if self.on_progress is not None:
                     self.on_progress(self.result)
             if self.result.errors:
+                self.result.errors.sort(key=lambda e: (e.line, e.field))
                 raise IngestRejected(self.result)
         return self.result
 

@@ -225,17 +225,22 @@ def webhook_signature(body: bytes, secret: str) -> str:
 def webhook_verify(*, body: bytes, signature: str, ip_address: str = "") -> None:
     """Accept BODY only with a valid signature of the shared secret; audit every refusal."""
     secret = getattr(settings, "STEWARD_HELPDESK_WEBHOOK_SECRET", "")
-    if not secret:
-        raise WebhookRejected("The helpdesk webhook is not configured.", configured=False)
-    expected = webhook_signature(body, secret)
-    if hmac.compare_digest(expected.encode(), (signature or "").strip().encode()):
+    if secret and hmac.compare_digest(
+        webhook_signature(body, secret).encode(), (signature or "").strip().encode()
+    ):
         return
+    reason = "not configured" if not secret else "missing signature" if not signature else "bad signature"
     with transaction.atomic():
         audit.record_event(
             AuditEvent.Action.ACCESS_DENIED,
             object_type="service.webhook",
             object_repr="Helpdesk webhook",
-            detail={"reason": "missing signature" if not signature else "bad signature", "bytes": len(body)},
+            detail={"reason": reason, "bytes": len(body)},
+        )
+    if not secret:
+        # Nobody can sign without a secret: the same 401 as a bad signature, with the reason.
+        raise WebhookRejected(
+            "The helpdesk webhook is not configured: no signature can be valid.", configured=False
         )
     raise WebhookRejected(f"The {SIGNATURE_HEADER} header is missing or does not match the body.")
 

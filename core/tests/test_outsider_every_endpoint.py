@@ -55,13 +55,14 @@ OWN_DATA = {
     ("POST", "/api/v1/accounts/tokens"): "issues a token to the caller themself",
 }
 
-# Operations open to anonymous callers; each says why. (None yet.)
-PUBLIC: dict[tuple[str, str], str] = {}
-# --- c1: customers' sales activity ---
-PUBLIC[("POST", "/api/v1/customers/webhooks/shopify/orders")] = (
-    "Shopify's servers call it: authenticated by the HMAC of the body, not a user (customers/tests/"
-    "test_shopify_webhook.py checks that a bad signature is refused and audited)"
-)
+# Operations open to anonymous callers; each says why.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/customers/webhooks/shopify/orders"): "Shopify's servers call it: authenticated by the "
+    "HMAC of the body, not a user (customers/tests/test_shopify_webhook.py checks a bad signature is refused "
+    "and audited)",
+    ("POST", "/api/v1/service/webhooks/helpdesk"): "an external helpdesk's webhook: authenticated by the "
+    "HMAC-SHA256 signature of its body (docs/service.md), 401 and audited without it",
+}
 
 # Path parameters whose name does not say their model: name -> (model label, lookup field).
 IRREGULAR_PARAMETERS = {"seq": ("core.AuditEvent", "seq")}

@@ -90,4 +90,5 @@ def test_a_signed_but_bad_payload_names_the_field(client):
 def test_without_a_configured_secret_the_webhook_is_off(client, settings):
     settings.STEWARD_HELPDESK_WEBHOOK_SECRET = ""
     body = payload()
-    assert_problem(post(client, body, webhook_signature(body, "")), 404)
+    assert_problem(post(client, body, webhook_signature(body, "")), 401, kind="not-configured")
+    assert not Ticket.objects.exists()

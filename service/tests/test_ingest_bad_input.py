@@ -149,3 +149,9 @@ def test_a_second_created_event_is_refused(teams):
     ingest(numbered(conversation("T-1")), actor=None, via="test")
     errors = _refused([event("T-1", "other", "created", "2026-10-06T09:00:00")])
     assert errors == {(2, "kind"): "The ticket was already created with another event id."}
+
+
+def test_a_second_created_event_in_one_input_is_refused(teams):
+    rows = [*conversation("T-1"), event("T-1", "again", "created", "2026-10-05T08:00:00")]
+    errors = _refused(rows)
+    assert errors == {(8, "kind"): "The ticket has a second ‘created’ event (first on line 2)."}
