@@ -124,9 +124,20 @@ def local_instant(day: date, minute: int, zone: ZoneInfo) -> int:
 
 
 def day_intervals(spec: CalendarSpec, zone: ZoneInfo, day: date) -> list[tuple[int, int]]:
-    """DAY's business intervals as epoch-second pairs."""
+    """DAY's business intervals as epoch-second pairs.
+
+    On a day without an offset change (midnight to midnight is exactly 24 hours) every local
+    time is midnight plus its minutes; only the two daylight-saving days per year convert each
+    time on its own.
+    """
+    minutes = spec.day_minutes(day)
+    if not minutes:
+        return []
+    midnight = local_instant(day, 0, zone)
+    if local_instant(day + timedelta(days=1), 0, zone) - midnight == 86_400:
+        return [(midnight + start * 60, midnight + end * 60) for start, end in minutes]
     out = []
-    for start, end in spec.day_minutes(day):
+    for start, end in minutes:
         a, b = local_instant(day, start, zone), local_instant(day, end, zone)
         if b > a:
             out.append((a, b))
