@@ -19,6 +19,7 @@ Rows
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tempfile
 import time as clock
@@ -279,20 +280,20 @@ def run(ctx: Context) -> list[Row]:
         def subject() -> None:
             rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2))
 
-        rows = [
-            ctx.compare(
-                f"Rebuild every service KPI for every agent and month, {total:,} tickets",
-                baseline=("one hand-written DuckDB query over Parquet", baseline),
-                subject=("rollups_rebuild(): daily + monthly rollups in the database", subject),
-                max_ratio=3.0,
-                repeats=min(ctx.repeats, 2),
-                notes=(
-                    f"{Ticket.objects.count():,} tickets; {ServiceDailyRollup.objects.count():,} daily and "
-                    f"{ServiceMonthlyRollup.objects.count():,} monthly rollup rows; DuckDB "
-                    f"{duckdb.__version__} uses every core, the database one"
-                ),
-            )
-        ]
+        row = ctx.compare(
+            f"Rebuild every service KPI for every agent and month, {total:,} tickets",
+            baseline=("one hand-written DuckDB query over Parquet", baseline),
+            subject=("rollups_rebuild(): daily + monthly rollups in the database", subject),
+            max_ratio=3.0,
+            repeats=min(ctx.repeats, 2),
+        )
+        # Counted after the rebuild ran (an f-string in the call above would count the small set's rows).
+        notes = (
+            f"{Ticket.objects.count():,} tickets; {ServiceDailyRollup.objects.count():,} daily and "
+            f"{ServiceMonthlyRollup.objects.count():,} monthly rollup rows; DuckDB "
+            f"{duckdb.__version__} uses every core, the database one"
+        )
+        rows = [dataclasses.replace(row, notes=notes)]
         duck.close()
     full_api = ctx.best_of(read_api)
     full_page = ctx.best_of(read_page)

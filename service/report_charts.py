@@ -53,7 +53,7 @@ def _axis(parts: list[SafeString], top: Decimal, unit: str) -> None:
                 f"{value:.0f}",
             )
         )
-    parts.append(format_html('<text x="4" y="{}" font-size="10" fill="#5b6875">{}</text>', TOP + 2, unit))
+    parts.append(format_html('<text x="4" y="{}" font-size="10" fill="#5b6875">{}</text>', HEIGHT - 4, unit))
 
 
 def line_chart(
