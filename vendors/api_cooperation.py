@@ -77,7 +77,7 @@ def _filter_vendor(request: HttpRequest, filters: CooperationVendorFilter) -> Ve
 # --- Interfaces and governance --------------------------------------------------------------------
 
 
-class InterfaceIn(InputSchema):
+class SystemInterfaceIn(InputSchema):
     vendor_id: ObjectId
     contract_id: ObjectId | None = None
     our_system: str = Field(..., min_length=1, max_length=200)
@@ -93,7 +93,7 @@ class InterfaceIn(InputSchema):
     notes: str = Field("", max_length=4000)
 
 
-class InterfacePatch(InputSchema):
+class SystemInterfacePatch(InputSchema):
     status: SystemInterface.Status | None = None
     protocol: str | None = Field(None, max_length=100)
     frequency: DataFlow.Frequency | None = None
@@ -101,7 +101,7 @@ class InterfacePatch(InputSchema):
     notes: str | None = Field(None, max_length=4000)
 
 
-class InterfaceOut(Schema):
+class SystemInterfaceOut(Schema):
     id: int
     vendor_id: int
     contract_id: int | None
@@ -119,20 +119,22 @@ class InterfaceOut(Schema):
     updated_at: datetime
 
 
-class InterfaceQuery(CooperationVendorFilter):
+class SystemInterfaceQuery(CooperationVendorFilter):
     status: SystemInterface.Status | None = None
 
 
-@router.get("/interfaces", response=list[InterfaceOut], summary="Interfaces between their systems and ours")
+@router.get(
+    "/interfaces", response=list[SystemInterfaceOut], summary="Interfaces between their systems and ours"
+)
 @paginate
-def interface_list(request: HttpRequest, filters: Query[InterfaceQuery]):  # type: ignore[no-untyped-def]
+def interface_list(request: HttpRequest, filters: Query[SystemInterfaceQuery]):  # type: ignore[no-untyped-def]
     return reads.interfaces(
         user=request.user, vendor=_filter_vendor(request, filters), status=filters.status or ""
     )
 
 
-@router.post("/interfaces", response={201: InterfaceOut}, summary="Record a system interface")
-def interface_create(request: HttpRequest, payload: InterfaceIn) -> Status[SystemInterface]:
+@router.post("/interfaces", response={201: SystemInterfaceOut}, summary="Record a system interface")
+def interface_create(request: HttpRequest, payload: SystemInterfaceIn) -> Status[SystemInterface]:
     _need(request, "vendors.add_systeminterface", "Recording interfaces needs the vendor manager role.")
     data = payload.dict()
     vendor = _vendor(request, data.pop("vendor_id"))
@@ -143,21 +145,21 @@ def interface_create(request: HttpRequest, payload: InterfaceIn) -> Status[Syste
     )
 
 
-@router.get("/interfaces/{system_interface_id}", response=InterfaceOut, summary="One interface")
+@router.get("/interfaces/{system_interface_id}", response=SystemInterfaceOut, summary="One interface")
 def interface_detail(request: HttpRequest, system_interface_id: ObjectId) -> SystemInterface:
     return reads.interface_get(user=request.user, pk=system_interface_id)
 
 
-@router.patch("/interfaces/{system_interface_id}", response=InterfaceOut, summary="Change an interface")
+@router.patch("/interfaces/{system_interface_id}", response=SystemInterfaceOut, summary="Change an interface")
 def interface_update(
-    request: HttpRequest, system_interface_id: ObjectId, payload: InterfacePatch
+    request: HttpRequest, system_interface_id: ObjectId, payload: SystemInterfacePatch
 ) -> SystemInterface:
     interface = reads.interface_get(user=request.user, pk=system_interface_id, action="change")
     changes = {k: v for k, v in payload.dict().items() if v is not None}
     return cooperation.interface_update(actor=actor(request), interface=interface, **changes)
 
 
-class GovernanceIn(InputSchema):
+class GovernanceItemIn(InputSchema):
     vendor_id: ObjectId
     kind: GovernanceItem.Kind
     position: int = Field(1, ge=1, le=20)
@@ -170,7 +172,7 @@ class GovernanceIn(InputSchema):
     notes: str = Field("", max_length=500)
 
 
-class GovernanceOut(Schema):
+class GovernanceItemOut(Schema):
     id: int
     vendor_id: int
     kind: GovernanceItem.Kind
@@ -186,7 +188,7 @@ class GovernanceOut(Schema):
 
 @router.get(
     "/governance",
-    response=list[GovernanceOut],
+    response=list[GovernanceItemOut],
     summary="Reports exchanged, meetings and their cadence, the escalation path",
 )
 @paginate
@@ -194,8 +196,10 @@ def governance_list(request: HttpRequest, filters: Query[CooperationVendorFilter
     return reads.governance(user=request.user, vendor=_filter_vendor(request, filters))
 
 
-@router.post("/governance", response={201: GovernanceOut}, summary="Add a report, meeting or escalation step")
-def governance_create(request: HttpRequest, payload: GovernanceIn) -> Status[GovernanceItem]:
+@router.post(
+    "/governance", response={201: GovernanceItemOut}, summary="Add a report, meeting or escalation step"
+)
+def governance_create(request: HttpRequest, payload: GovernanceItemIn) -> Status[GovernanceItem]:
     _need(request, "vendors.add_governanceitem", "Changing governance needs the vendor manager role.")
     data = payload.dict()
     vendor = _vendor(request, data.pop("vendor_id"))
@@ -212,7 +216,7 @@ def governance_delete(request: HttpRequest, governance_item_id: ObjectId) -> Sta
 # --- Shared documents -----------------------------------------------------------------------------
 
 
-class SharedVersionOut(Schema):
+class SharedDocumentVersionOut(Schema):
     id: int
     number: int
     file_name: str
@@ -230,14 +234,14 @@ class SharedDocumentOut(Schema):
     title: str
     description: str
     shared_with_vendor: bool
-    versions: list[SharedVersionOut]
+    versions: list[SharedDocumentVersionOut]
 
     @staticmethod
     def resolve_versions(obj: SharedDocument) -> list[Any]:
         return list(obj.versions.all())
 
 
-class SharingIn(InputSchema):
+class SharedDocumentSharingIn(InputSchema):
     shared_with_vendor: bool
 
 
@@ -290,7 +294,7 @@ def shared_document_detail(request: HttpRequest, shared_document_id: ObjectId) -
 
 @router.post(
     "/shared-documents/{shared_document_id}/versions",
-    response={201: SharedVersionOut},
+    response={201: SharedDocumentVersionOut},
     summary="Upload a new version (multipart/form-data: file, change_note); earlier versions stay",
 )
 def shared_document_add_version(
@@ -315,7 +319,7 @@ def shared_document_add_version(
     summary="Show the document to the vendor's portal users, or stop",
 )
 def shared_document_sharing(
-    request: HttpRequest, shared_document_id: ObjectId, payload: SharingIn
+    request: HttpRequest, shared_document_id: ObjectId, payload: SharedDocumentSharingIn
 ) -> SharedDocument:
     document = reads.shared_document_get(user=request.user, pk=shared_document_id, action="change")
     cooperation.shared_document_set_sharing(
@@ -421,7 +425,7 @@ def idea_decide(request: HttpRequest, idea_id: ObjectId, payload: IdeaDecisionIn
 # --- Third-party staff ----------------------------------------------------------------------------
 
 
-class WorkerIn(InputSchema):
+class ThirdPartyWorkerIn(InputSchema):
     vendor_id: ObjectId
     name: str = Field(..., min_length=1, max_length=200)
     email: str = Field("", max_length=254)
@@ -430,7 +434,7 @@ class WorkerIn(InputSchema):
     user_id: ObjectId | None = None
 
 
-class WorkerOut(Schema):
+class ThirdPartyWorkerOut(Schema):
     id: int
     vendor_id: int
     name: str
@@ -444,7 +448,7 @@ class WorkerOut(Schema):
     open_tasks: int = 0
 
 
-class GrantOut(Schema):
+class AccessGrantOut(Schema):
     id: int
     worker_id: int
     system: str
@@ -453,14 +457,14 @@ class GrantOut(Schema):
     revoked_on: date | None
 
 
-class TrainingOut(Schema):
+class TrainingRecordOut(Schema):
     id: int
     course: str
     completed_on: date
     expires_on: date | None
 
 
-class AcknowledgementOut(Schema):
+class GuidelineAcknowledgementOut(Schema):
     id: int
     document_title: str
     document_version: str
@@ -468,42 +472,42 @@ class AcknowledgementOut(Schema):
     acknowledged_on: date
 
 
-class TaskOut(Schema):
+class BoardingTaskOut(Schema):
     id: int
     kind: BoardingTask.Kind
     description: str
     done_at: datetime | None
 
 
-class WorkerDetailOut(WorkerOut):
-    access: list[GrantOut]
-    training: list[TrainingOut]
-    acknowledgements: list[AcknowledgementOut]
-    checklist: list[TaskOut]
+class ThirdPartyWorkerDetailOut(ThirdPartyWorkerOut):
+    access: list[AccessGrantOut]
+    training: list[TrainingRecordOut]
+    acknowledgements: list[GuidelineAcknowledgementOut]
+    checklist: list[BoardingTaskOut]
 
 
-class OffboardIn(InputSchema):
+class WorkerOffboardIn(InputSchema):
     offboarded_on: date
     reason: str = Field(..., min_length=1, max_length=300)
 
 
-class GrantIn(InputSchema):
+class AccessGrantIn(InputSchema):
     system: str = Field(..., min_length=1, max_length=200)
     access_level: str = Field(..., min_length=1, max_length=100)
     granted_on: date
 
 
-class RevokeIn(InputSchema):
+class AccessRevokeIn(InputSchema):
     revoked_on: date
 
 
-class TrainingIn(InputSchema):
+class TrainingRecordIn(InputSchema):
     course: str = Field(..., min_length=1, max_length=200)
     completed_on: date
     expires_on: date | None = None
 
 
-class AcknowledgementIn(InputSchema):
+class GuidelineAcknowledgementIn(InputSchema):
     acknowledged_on: date
     document_title: str = Field("", max_length=200)
     document_version: str = Field("", max_length=40)
@@ -529,14 +533,14 @@ class AccessAlertOut(Schema):
         return obj.worker.offboarded_on
 
 
-class WorkerQuery(CooperationVendorFilter):
+class ThirdPartyWorkerQuery(CooperationVendorFilter):
     current_only: bool = False
 
 
 def _worker_detail(request: HttpRequest, worker: ThirdPartyWorker) -> dict[str, Any]:
     parts = reads.worker_detail(user=request.user, worker=worker)
     row = reads.workers(user=request.user).get(pk=worker.pk)
-    data = WorkerOut.from_orm(row).dict()
+    data = ThirdPartyWorkerOut.from_orm(row).dict()
     data.update(
         access=list(parts["grants"]),
         training=list(parts["training"]),
@@ -546,16 +550,18 @@ def _worker_detail(request: HttpRequest, worker: ThirdPartyWorker) -> dict[str, 
     return data
 
 
-@router.get("/workers", response=list[WorkerOut], summary="The vendor's people working for us")
+@router.get("/workers", response=list[ThirdPartyWorkerOut], summary="The vendor's people working for us")
 @paginate
-def worker_list(request: HttpRequest, filters: Query[WorkerQuery]):  # type: ignore[no-untyped-def]
+def worker_list(request: HttpRequest, filters: Query[ThirdPartyWorkerQuery]):  # type: ignore[no-untyped-def]
     return reads.workers(
         user=request.user, vendor=_filter_vendor(request, filters), current_only=filters.current_only
     )
 
 
-@router.post("/workers", response={201: WorkerDetailOut}, summary="Register one of the vendor's people")
-def worker_create(request: HttpRequest, payload: WorkerIn) -> Status[dict[str, Any]]:
+@router.post(
+    "/workers", response={201: ThirdPartyWorkerDetailOut}, summary="Register one of the vendor's people"
+)
+def worker_create(request: HttpRequest, payload: ThirdPartyWorkerIn) -> Status[dict[str, Any]]:
     _need(request, "vendors.add_thirdpartyworker", "Registering vendor staff needs the vendor manager role.")
     vendor = _vendor(request, payload.vendor_id)
     worker = cooperation.worker_create(
@@ -572,7 +578,7 @@ def worker_create(request: HttpRequest, payload: WorkerIn) -> Status[dict[str, A
 
 @router.get(
     "/workers/{third_party_worker_id}",
-    response=WorkerDetailOut,
+    response=ThirdPartyWorkerDetailOut,
     summary="One worker, with access and training",
 )
 def worker_detail(request: HttpRequest, third_party_worker_id: ObjectId) -> dict[str, Any]:
@@ -580,10 +586,12 @@ def worker_detail(request: HttpRequest, third_party_worker_id: ObjectId) -> dict
 
 
 @router.post(
-    "/workers/{third_party_worker_id}/offboard", response=WorkerDetailOut, summary="Off-board a worker"
+    "/workers/{third_party_worker_id}/offboard",
+    response=ThirdPartyWorkerDetailOut,
+    summary="Off-board a worker",
 )
 def worker_offboard(
-    request: HttpRequest, third_party_worker_id: ObjectId, payload: OffboardIn
+    request: HttpRequest, third_party_worker_id: ObjectId, payload: WorkerOffboardIn
 ) -> dict[str, Any]:
     worker = reads.worker_get(user=request.user, pk=third_party_worker_id, action="change")
     cooperation.worker_offboard(
@@ -593,18 +601,20 @@ def worker_offboard(
 
 
 @router.post(
-    "/workers/{third_party_worker_id}/access", response={201: GrantOut}, summary="Grant system access"
+    "/workers/{third_party_worker_id}/access", response={201: AccessGrantOut}, summary="Grant system access"
 )
 def worker_access_grant(
-    request: HttpRequest, third_party_worker_id: ObjectId, payload: GrantIn
+    request: HttpRequest, third_party_worker_id: ObjectId, payload: AccessGrantIn
 ) -> Status[AccessGrant]:
     worker = reads.worker_get(user=request.user, pk=third_party_worker_id)
     _need(request, "vendors.add_accessgrant", "Granting access needs the vendor manager role.")
     return Status(201, cooperation.access_grant(actor=actor(request), worker=worker, **payload.dict()))
 
 
-@router.post("/access-grants/{access_grant_id}/revoke", response=GrantOut, summary="Record access revoked")
-def access_revoke(request: HttpRequest, access_grant_id: ObjectId, payload: RevokeIn) -> AccessGrant:
+@router.post(
+    "/access-grants/{access_grant_id}/revoke", response=AccessGrantOut, summary="Record access revoked"
+)
+def access_revoke(request: HttpRequest, access_grant_id: ObjectId, payload: AccessRevokeIn) -> AccessGrant:
     grant = reads.access_grant_get(user=request.user, pk=access_grant_id, action="change")
     return cooperation.access_revoke(actor=actor(request), grant=grant, revoked_on=payload.revoked_on)
 
@@ -621,11 +631,11 @@ def access_alert_list(request: HttpRequest, filters: Query[CooperationVendorFilt
 
 @router.post(
     "/workers/{third_party_worker_id}/training",
-    response={201: TrainingOut},
+    response={201: TrainingRecordOut},
     summary="Record training completed",
 )
 def worker_training(
-    request: HttpRequest, third_party_worker_id: ObjectId, payload: TrainingIn
+    request: HttpRequest, third_party_worker_id: ObjectId, payload: TrainingRecordIn
 ) -> Status[TrainingRecord]:
     worker = reads.worker_get(user=request.user, pk=third_party_worker_id)
     _need(request, "vendors.add_trainingrecord", "Recording training needs the vendor manager role.")
@@ -634,11 +644,11 @@ def worker_training(
 
 @router.post(
     "/workers/{third_party_worker_id}/acknowledgements",
-    response={201: AcknowledgementOut},
+    response={201: GuidelineAcknowledgementOut},
     summary="Record a guideline version acknowledged",
 )
 def worker_acknowledgement(
-    request: HttpRequest, third_party_worker_id: ObjectId, payload: AcknowledgementIn
+    request: HttpRequest, third_party_worker_id: ObjectId, payload: GuidelineAcknowledgementIn
 ) -> Status[GuidelineAcknowledgement]:
     worker = reads.worker_get(user=request.user, pk=third_party_worker_id)
     _need(
@@ -664,7 +674,9 @@ def worker_acknowledgement(
     )
 
 
-@router.post("/boarding-tasks/{boarding_task_id}/done", response=TaskOut, summary="Tick a checklist line")
+@router.post(
+    "/boarding-tasks/{boarding_task_id}/done", response=BoardingTaskOut, summary="Tick a checklist line"
+)
 def boarding_task_done(request: HttpRequest, boarding_task_id: ObjectId) -> BoardingTask:
     task = reads.boarding_task_get(user=request.user, pk=boarding_task_id, action="change")
     return cooperation.boarding_task_done(actor=actor(request), task=task)
@@ -673,7 +685,7 @@ def boarding_task_done(request: HttpRequest, boarding_task_id: ObjectId) -> Boar
 # --- Reviews and improvement plans ----------------------------------------------------------------
 
 
-class ReviewIn(InputSchema):
+class CooperationReviewIn(InputSchema):
     contract_id: ObjectId
     kind: CooperationReview.Kind
     period_start: date
@@ -698,7 +710,7 @@ class CooperationReviewOut(Schema):
     figures: dict[str, Any]
 
 
-class DossierOut(Schema):
+class ReviewDossierOut(Schema):
     trend: list[dict[str, Any]]
     average_score: Decimal | None
     periods_scored: int
@@ -716,49 +728,49 @@ class DossierOut(Schema):
 
 
 class CooperationReviewDetailOut(CooperationReviewOut):
-    dossier: DossierOut
+    dossier: ReviewDossierOut
 
 
-class CooperationActionIn(InputSchema):
+class FollowUpActionIn(InputSchema):
     description: str = Field(..., min_length=1, max_length=500)
     owner_party: Party
     owner_id: ObjectId | None = None
     due_on: date
 
 
-class PlanMilestoneIn(InputSchema):
+class ImprovementMilestoneIn(InputSchema):
     description: str = Field(..., min_length=1, max_length=300)
     due_on: date
 
 
-class PlanIn(InputSchema):
+class VendorImprovementPlanIn(InputSchema):
     title: str = Field(..., min_length=1, max_length=200)
     objective: str = Field(..., min_length=1, max_length=4000)
     due_on: date
     owner_id: ObjectId | None = None
-    milestones: list[PlanMilestoneIn] = Field(..., max_length=30)
+    milestones: list[ImprovementMilestoneIn] = Field(..., max_length=30)
 
 
 class CooperationDecisionIn(InputSchema):
     decision: CooperationReview.Decision
     rationale: str = Field(..., min_length=1, max_length=8000)
     minutes: str = Field("", max_length=20000)
-    actions: list[CooperationActionIn] = Field(default_factory=list, max_length=50)
-    plan: PlanIn | None = None
+    actions: list[FollowUpActionIn] = Field(default_factory=list, max_length=50)
+    plan: VendorImprovementPlanIn | None = None
 
 
-class MilestonePatch(InputSchema):
+class ImprovementMilestonePatch(InputSchema):
     status: ImprovementMilestone.Status
 
 
-class PlanMilestoneOut(Schema):
+class ImprovementMilestoneOut(Schema):
     id: int
     description: str
     due_on: date
     status: ImprovementMilestone.Status
 
 
-class PlanOut(Schema):
+class VendorImprovementPlanOut(Schema):
     id: int
     vendor_id: int
     review_id: int | None
@@ -766,14 +778,14 @@ class PlanOut(Schema):
     objective: str
     due_on: date
     status: str
-    milestones: list[PlanMilestoneOut]
+    milestones: list[ImprovementMilestoneOut]
 
     @staticmethod
     def resolve_milestones(obj: Any) -> list[Any]:
         return list(obj.milestones.all())
 
 
-class ReviewQuery(CooperationVendorFilter):
+class CooperationReviewQuery(CooperationVendorFilter):
     status: CooperationReview.Status | None = None
 
 
@@ -806,7 +818,7 @@ def _review_detail(request: HttpRequest, review: CooperationReview) -> dict[str,
 
 @router.get("/reviews", response=list[CooperationReviewOut], summary="Cooperation-strategy reviews")
 @paginate
-def review_list(request: HttpRequest, filters: Query[ReviewQuery]):  # type: ignore[no-untyped-def]
+def review_list(request: HttpRequest, filters: Query[CooperationReviewQuery]):  # type: ignore[no-untyped-def]
     return reads.reviews(
         user=request.user, vendor=_filter_vendor(request, filters), status=filters.status or ""
     )
@@ -815,7 +827,7 @@ def review_list(request: HttpRequest, filters: Query[ReviewQuery]):  # type: ign
 @router.post(
     "/reviews", response={201: CooperationReviewOut}, summary="Schedule a review of a contract over a period"
 )
-def review_schedule(request: HttpRequest, payload: ReviewIn) -> Status[CooperationReview]:
+def review_schedule(request: HttpRequest, payload: CooperationReviewIn) -> Status[CooperationReview]:
     _need(request, "vendors.add_cooperationreview", "Scheduling reviews needs the vendor manager role.")
     contract = selectors.contract_get(user=request.user, pk=payload.contract_id)
     data = payload.dict()
@@ -873,7 +885,11 @@ def review_decide(
     return _review_detail(request, decided)
 
 
-@router.get("/improvement-plans", response=list[PlanOut], summary="Improvement plans with their milestones")
+@router.get(
+    "/improvement-plans",
+    response=list[VendorImprovementPlanOut],
+    summary="Improvement plans with their milestones",
+)
 @paginate
 def plan_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  # type: ignore[no-untyped-def]
     return reads.improvement_plans(user=request.user, vendor=_filter_vendor(request, filters))
@@ -881,11 +897,11 @@ def plan_list(request: HttpRequest, filters: Query[CooperationVendorFilter]):  #
 
 @router.patch(
     "/milestones/{improvement_milestone_id}",
-    response=PlanMilestoneOut,
+    response=ImprovementMilestoneOut,
     summary="Mark a milestone done or missed",
 )
 def milestone_update(
-    request: HttpRequest, improvement_milestone_id: ObjectId, payload: MilestonePatch
+    request: HttpRequest, improvement_milestone_id: ObjectId, payload: ImprovementMilestonePatch
 ) -> ImprovementMilestone:
     milestone = reads.milestone_get(user=request.user, pk=improvement_milestone_id, action="change")
     return cooperation.milestone_update(actor=actor(request), milestone=milestone, status=payload.status)

@@ -226,6 +226,15 @@ class Dossier:
         return self.fees - self.credits + self.earn_backs + self.bonuses
 
     @property
+    def ideas_summary(self) -> list[tuple[str, int]]:
+        """(status label, count) in the order an idea moves on."""
+        return [
+            (str(label), self.ideas_by_status[value])
+            for value, label in Idea.Status.choices
+            if value in self.ideas_by_status
+        ]
+
+    @property
     def credit_rate(self) -> Decimal | None:
         """Credits as a share of the fees (%): the part of the price the vendor did not earn."""
         if not self.fees:

@@ -746,7 +746,15 @@ class ContractAlert(StewardModel):
                 fields=["version", "kind", "lead_days"], name="vendors_alert_once_per_lead"
             )
         ]
-        indexes = [models.Index(fields=["acknowledged_at", "due_on"])]
+        indexes = [
+            models.Index(fields=["acknowledged_at", "due_on"]),
+            # v1: the renewals page reads open alerts a page at a time in due order.
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="vendors_alert_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on} ({self.lead_days} days ahead)"

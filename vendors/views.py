@@ -372,6 +372,9 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": user.has_perm("vendors.change_contract"),
         "today": today,
     }
+    from vendors import views_cooperation  # v1: the contract's cooperation reviews (imports this module)
+
+    context.update(views_cooperation.contract_sections(request, contract))
     return render(request, "vendors/contract_detail.html", context)
 
 

@@ -44,6 +44,16 @@ def vendor_sections(request: HttpRequest, vendor: Vendor) -> dict[str, Any]:
     }
 
 
+def contract_sections(request: HttpRequest, contract: Any) -> dict[str, Any]:
+    """The contract page's cooperation reviews, and the form to schedule one (staff only)."""
+    if _actor(request).is_portal_user:
+        return {}
+    return {
+        "contract_reviews": reads.reviews(user=request.user).filter(contract=contract)[:10],
+        "review_form": forms.ReviewScheduleForm(),
+    }
+
+
 def portal_sections(request: HttpRequest) -> dict[str, Any]:
     """What the cooperation work adds to the vendor portal: only the user's own vendor's rows, and of
     those only what the models let a portal user see (shared documents, the vendor's own ideas…)."""

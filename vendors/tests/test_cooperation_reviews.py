@@ -287,3 +287,31 @@ def _no_actions():
         "actions-MAX_NUM_FORMS": "20",
         **rows,
     }
+
+
+def test_a_review_is_scheduled_from_the_contract_page(client, scored_contract, vendor_manager):
+    client.force_login(vendor_manager)
+    assert "Schedule a review" in client.get(f"/vendors/contracts/{scored_contract.pk}/").content.decode()
+    with nothing_written(CooperationReview):
+        response = client.post(
+            f"/vendors/contracts/{scored_contract.pk}/reviews/",
+            {
+                "kind": "annual",
+                "period_start": "2025-12-31",
+                "period_end": "2025-01-01",
+                "scheduled_on": "2026-01-31",
+            },
+            follow=True,
+        )
+    assert "A review period ends on or after it starts." in response.content.decode()
+    response = client.post(
+        f"/vendors/contracts/{scored_contract.pk}/reviews/",
+        {
+            "kind": "annual",
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "scheduled_on": "2026-01-31",
+        },
+    )
+    review = CooperationReview.objects.get()
+    assert response["Location"] == f"/vendors/reviews/{review.pk}/"
