@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from core import audit
 from core.access import get_restricted_or_404
 from core.api import InputSchema, ObjectId, UtcDateTime, actor, paginate
+from core.models import AuditEvent
 from customers import privacy
 from customers.models import Customer
 from customers.privacy_models import PrivacyRequest, RefusalGround, RefusalLogEntry, RequestStep
@@ -159,7 +161,16 @@ def refusal_log(request: HttpRequest):  # type: ignore[no-untyped-def]
     "/privacy-requests/{request_id}", response=PrivacyRequestDetailOut, summary="One request with its steps"
 )
 def request_detail(request: HttpRequest, request_id: ObjectId) -> PrivacyRequest:
-    return _get(request, request_id)
+    item = _get(request, request_id)
+    audit.record_access(
+        AuditEvent.Action.READ,
+        object_type="customers.privacyrequest",
+        object_ids=[item.pk],
+        purpose=f"handling {item}",
+        fields=("requester_name", "requester_contact"),
+        actor=request.user,
+    )
+    return item
 
 
 @router.post(
