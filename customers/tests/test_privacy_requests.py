@@ -333,6 +333,8 @@ def test_reading_a_request_is_audited_with_its_purpose(client, dpo, customer):
     api_call(client, "get", f"{API}/{request.pk}", dpo)
     client.force_login(dpo)
     client.get(f"/customers/privacy/{request.pk}/")
-    reads = AuditEvent.objects.filter(action="read", object_type="customers.privacyrequest", object_id=str(request.pk))
+    reads = AuditEvent.objects.filter(
+        action="read", object_type="customers.privacyrequest", object_id=str(request.pk)
+    )
     assert reads.count() == 2
     assert reads.first().purpose == f"handling {request}"
