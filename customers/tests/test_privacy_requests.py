@@ -337,4 +337,4 @@ def test_reading_a_request_is_audited_with_its_purpose(client, dpo, customer):
         action="read", object_type="customers.privacyrequest", object_id=str(request.pk)
     )
     assert reads.count() == 2
-    assert reads.first().purpose == f"handling {request}"
+    assert set(reads.values_list("purpose", flat=True)) == {f"handling {request}"}
