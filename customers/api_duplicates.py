@@ -18,7 +18,7 @@ from customers.privacy_models import CustomerMerge, DuplicateCandidate
 router = Router(tags=["customers: duplicates"])
 
 
-class CandidateOut(Schema):
+class DuplicateCandidateOut(Schema):
     id: int
     left_id: int
     right_id: int
@@ -28,20 +28,20 @@ class CandidateOut(Schema):
     found_at: datetime
 
 
-class CandidateQuery(Schema):
+class DuplicateCandidateQuery(Schema):
     status: DuplicateCandidate.Status | None = DuplicateCandidate.Status.OPEN
 
 
-class DetectOut(Schema):
+class DuplicateDetectOut(Schema):
     queued: int
 
 
-class MergeIn(InputSchema):
+class CustomerMergeIn(InputSchema):
     survivor_id: ObjectId
     take_from_merged: list[str] = Field(default_factory=list, max_length=len(duplicates.MERGE_FIELDS))
 
 
-class MergeOut(Schema):
+class CustomerMergeOut(Schema):
     id: int
     candidate_id: int | None
     survivor_id: int
@@ -53,19 +53,21 @@ class MergeOut(Schema):
     undone_at: datetime | None
 
 
-@router.get("/duplicates", response=list[CandidateOut], summary="Possible duplicates to review")
+@router.get("/duplicates", response=list[DuplicateCandidateOut], summary="Possible duplicates to review")
 @paginate
-def candidate_list(request: HttpRequest, filters: Query[CandidateQuery]):  # type: ignore[no-untyped-def]
+def candidate_list(request: HttpRequest, filters: Query[DuplicateCandidateQuery]):  # type: ignore[no-untyped-def]
     return duplicates.candidate_queue(user=request.user, status=filters.status or "")
 
 
-@router.post("/duplicates/detect", response=DetectOut, summary="Look for duplicates among all customers")
+@router.post(
+    "/duplicates/detect", response=DuplicateDetectOut, summary="Look for duplicates among all customers"
+)
 def detect(request: HttpRequest) -> dict[str, int]:
     return {"queued": duplicates.duplicates_detect(actor=actor(request))}
 
 
-@router.post("/duplicates/{candidate_id}/merge", response={201: MergeOut}, summary="Merge the pair")
-def merge(request: HttpRequest, candidate_id: ObjectId, payload: MergeIn) -> Status[CustomerMerge]:
+@router.post("/duplicates/{candidate_id}/merge", response={201: CustomerMergeOut}, summary="Merge the pair")
+def merge(request: HttpRequest, candidate_id: ObjectId, payload: CustomerMergeIn) -> Status[CustomerMerge]:
     candidate = get_restricted_or_404(DuplicateCandidate, user=request.user, action="change", pk=candidate_id)
     if payload.survivor_id not in (candidate.left_id, candidate.right_id):
         raise ValidationError({"survivor_id": "The survivor must be one of the pair."})
@@ -79,19 +81,21 @@ def merge(request: HttpRequest, candidate_id: ObjectId, payload: MergeIn) -> Sta
     return Status(201, done)
 
 
-@router.post("/duplicates/{candidate_id}/distinct", response=CandidateOut, summary="Not the same person")
+@router.post(
+    "/duplicates/{candidate_id}/distinct", response=DuplicateCandidateOut, summary="Not the same person"
+)
 def distinct(request: HttpRequest, candidate_id: ObjectId) -> DuplicateCandidate:
     candidate = get_restricted_or_404(DuplicateCandidate, user=request.user, action="change", pk=candidate_id)
     return duplicates.candidate_mark_distinct(actor=actor(request), candidate=candidate)
 
 
-@router.get("/merges", response=list[MergeOut], summary="Merges, newest first")
+@router.get("/merges", response=list[CustomerMergeOut], summary="Merges, newest first")
 @paginate
 def merge_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return duplicates.merges(user=request.user)
 
 
-@router.post("/merges/{merge_id}/undo", response=MergeOut, summary="Undo a merge")
+@router.post("/merges/{merge_id}/undo", response=CustomerMergeOut, summary="Undo a merge")
 def undo(request: HttpRequest, merge_id: ObjectId) -> CustomerMerge:
     merge_row = get_restricted_or_404(CustomerMerge, user=request.user, action="change", pk=merge_id)
     return duplicates.customer_merge_undo(actor=actor(request), merge=merge_row)

@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from core import audit
 from core.access import get_restricted_or_404
 from core.api import InputSchema, ObjectId, UtcDateTime, actor, paginate
+from core.models import AuditEvent
 from customers import privacy
 from customers.models import Customer
 from customers.privacy_models import PrivacyRequest, RefusalGround, RefusalLogEntry, RequestStep
@@ -23,14 +25,14 @@ from customers.privacy_models import PrivacyRequest, RefusalGround, RefusalLogEn
 router = Router(tags=["customers: privacy requests"])
 
 
-class StepOut(Schema):
+class PrivacyStepOut(Schema):
     kind: RequestStep.Kind
     at: datetime
     by_id: int | None
     note: str
 
 
-class RequestOut(Schema):
+class PrivacyRequestOut(Schema):
     id: int
     kind: PrivacyRequest.Kind
     customer_id: int
@@ -57,15 +59,15 @@ class RequestOut(Schema):
         return obj.days_left()
 
 
-class RequestDetailOut(RequestOut):
-    steps: list[StepOut]
+class PrivacyRequestDetailOut(PrivacyRequestOut):
+    steps: list[PrivacyStepOut]
 
     @staticmethod
     def resolve_steps(obj: PrivacyRequest) -> list[RequestStep]:
         return list(obj.steps.all())
 
 
-class RequestIn(InputSchema):
+class PrivacyRequestIn(InputSchema):
     kind: PrivacyRequest.Kind
     customer_id: ObjectId
     requester_name: str = Field(..., min_length=1, max_length=200)
@@ -77,30 +79,30 @@ class RequestIn(InputSchema):
     )
 
 
-class RequestQuery(Schema):
+class PrivacyRequestQuery(Schema):
     status: PrivacyRequest.Status | None = None
     open_only: bool = False
 
 
-class IdentityIn(InputSchema):
+class PrivacyIdentityIn(InputSchema):
     method: str = Field(..., min_length=1, max_length=300, description="How the identity was verified.")
 
 
-class RequestFeeIn(InputSchema):
+class PrivacyFeeIn(InputSchema):
     amount: Decimal = Field(..., ge=0, max_digits=8, decimal_places=2)
     basis: str = Field("", max_length=300)
 
 
-class ReasonsIn(InputSchema):
+class PrivacyReasonsIn(InputSchema):
     reasons: str = Field(..., min_length=1, max_length=4000)
 
 
-class RefuseIn(InputSchema):
+class PrivacyRefuseIn(InputSchema):
     ground: RefusalGround
     reasons: str = Field(..., min_length=1, max_length=4000)
 
 
-class LogEntryOut(Schema):
+class PrivacyLogEntryOut(Schema):
     id: int
     request_id: int
     logged_at: datetime
@@ -109,7 +111,7 @@ class LogEntryOut(Schema):
     keep_until: date
 
 
-class ExportQuery(Schema):
+class PrivacyCopyQuery(Schema):
     format: Literal["json", "pdf"] = "json"
 
 
@@ -117,16 +119,20 @@ def _get(request: HttpRequest, pk: int, action: str = "view") -> PrivacyRequest:
     return get_restricted_or_404(PrivacyRequest, user=request.user, action=action, pk=pk)
 
 
-@router.get("/privacy-requests", response=list[RequestOut], summary="The privacy request queue, by due date")
+@router.get(
+    "/privacy-requests", response=list[PrivacyRequestOut], summary="The privacy request queue, by due date"
+)
 @paginate
-def request_list(request: HttpRequest, filters: Query[RequestQuery]):  # type: ignore[no-untyped-def]
+def request_list(request: HttpRequest, filters: Query[PrivacyRequestQuery]):  # type: ignore[no-untyped-def]
     return privacy.request_list(user=request.user, status=filters.status or "", open_only=filters.open_only)
 
 
 @router.post(
-    "/privacy-requests", response={201: RequestDetailOut}, summary="Log a data access or correction request"
+    "/privacy-requests",
+    response={201: PrivacyRequestDetailOut},
+    summary="Log a data access or correction request",
 )
-def request_create(request: HttpRequest, payload: RequestIn) -> Status[PrivacyRequest]:
+def request_create(request: HttpRequest, payload: PrivacyRequestIn) -> Status[PrivacyRequest]:
     user = actor(request)
     privacy._require(user)
     customer = get_restricted_or_404(Customer, user=user, pk=payload.customer_id)
@@ -143,23 +149,36 @@ def request_create(request: HttpRequest, payload: RequestIn) -> Status[PrivacyRe
     return Status(201, created)
 
 
-@router.get("/privacy-requests/refusal-log", response=list[LogEntryOut], summary="The refusal log book (s27)")
+@router.get(
+    "/privacy-requests/refusal-log", response=list[PrivacyLogEntryOut], summary="The refusal log book (s27)"
+)
 @paginate
 def refusal_log(request: HttpRequest):  # type: ignore[no-untyped-def]
     return privacy.refusal_log(user=request.user)
 
 
-@router.get("/privacy-requests/{request_id}", response=RequestDetailOut, summary="One request with its steps")
+@router.get(
+    "/privacy-requests/{request_id}", response=PrivacyRequestDetailOut, summary="One request with its steps"
+)
 def request_detail(request: HttpRequest, request_id: ObjectId) -> PrivacyRequest:
-    return _get(request, request_id)
+    item = _get(request, request_id)
+    audit.record_access(
+        AuditEvent.Action.READ,
+        object_type="customers.privacyrequest",
+        object_ids=[item.pk],
+        purpose=f"handling {item}",
+        fields=("requester_name", "requester_contact"),
+        actor=request.user,
+    )
+    return item
 
 
 @router.post(
     "/privacy-requests/{request_id}/verify-identity",
-    response=RequestDetailOut,
+    response=PrivacyRequestDetailOut,
     summary="Record the identity check",
 )
-def verify_identity(request: HttpRequest, request_id: ObjectId, payload: IdentityIn) -> PrivacyRequest:
+def verify_identity(request: HttpRequest, request_id: ObjectId, payload: PrivacyIdentityIn) -> PrivacyRequest:
     return privacy.privacy_request_verify_identity(
         actor=actor(request), request=_get(request, request_id, "change"), method=payload.method
     )
@@ -167,10 +186,10 @@ def verify_identity(request: HttpRequest, request_id: ObjectId, payload: Identit
 
 @router.post(
     "/privacy-requests/{request_id}/fee",
-    response=RequestDetailOut,
+    response=PrivacyRequestDetailOut,
     summary="Set the fee (none for corrections)",
 )
-def set_fee(request: HttpRequest, request_id: ObjectId, payload: RequestFeeIn) -> PrivacyRequest:
+def set_fee(request: HttpRequest, request_id: ObjectId, payload: PrivacyFeeIn) -> PrivacyRequest:
     return privacy.privacy_request_set_fee(
         actor=actor(request),
         request=_get(request, request_id, "change"),
@@ -181,10 +200,10 @@ def set_fee(request: HttpRequest, request_id: ObjectId, payload: RequestFeeIn) -
 
 @router.post(
     "/privacy-requests/{request_id}/partial-notice",
-    response=RequestDetailOut,
+    response=PrivacyRequestDetailOut,
     summary="Give the partial-compliance notice",
 )
-def partial_notice(request: HttpRequest, request_id: ObjectId, payload: ReasonsIn) -> PrivacyRequest:
+def partial_notice(request: HttpRequest, request_id: ObjectId, payload: PrivacyReasonsIn) -> PrivacyRequest:
     return privacy.privacy_request_partial_notice(
         actor=actor(request), request=_get(request, request_id, "change"), reasons=payload.reasons
     )
@@ -192,10 +211,10 @@ def partial_notice(request: HttpRequest, request_id: ObjectId, payload: ReasonsI
 
 @router.post(
     "/privacy-requests/{request_id}/refuse",
-    response=RequestDetailOut,
+    response=PrivacyRequestDetailOut,
     summary="Refuse with a ground and reasons",
 )
-def refuse(request: HttpRequest, request_id: ObjectId, payload: RefuseIn) -> PrivacyRequest:
+def refuse(request: HttpRequest, request_id: ObjectId, payload: PrivacyRefuseIn) -> PrivacyRequest:
     return privacy.privacy_request_refuse(
         actor=actor(request),
         request=_get(request, request_id, "change"),
@@ -206,7 +225,7 @@ def refuse(request: HttpRequest, request_id: ObjectId, payload: RefuseIn) -> Pri
 
 @router.post(
     "/privacy-requests/{request_id}/complete",
-    response=RequestDetailOut,
+    response=PrivacyRequestDetailOut,
     summary="Comply (corrections are applied and passed on)",
 )
 def complete(request: HttpRequest, request_id: ObjectId) -> PrivacyRequest:
@@ -214,7 +233,7 @@ def complete(request: HttpRequest, request_id: ObjectId) -> PrivacyRequest:
 
 
 @router.get("/privacy-requests/{request_id}/copy", summary="The copy of the data as JSON or PDF")
-def copy(request: HttpRequest, request_id: ObjectId, query: Query[ExportQuery]) -> HttpResponse:
+def copy(request: HttpRequest, request_id: ObjectId, query: Query[PrivacyCopyQuery]) -> HttpResponse:
     body, fmt = privacy.privacy_request_export(
         actor=actor(request), request=_get(request, request_id, "change"), fmt=query.format
     )

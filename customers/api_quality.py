@@ -20,20 +20,20 @@ from customers.privacy_models import QualityIssue, SelfServiceLink
 router = Router(tags=["customers: data quality"])
 
 
-class OverallOut(Schema):
+class QualityOverallOut(Schema):
     customers: int
     completeness: Decimal | None
     accuracy: Decimal | None
     open_issues: dict[str, int]
 
 
-class CheckOut(Schema):
+class QualityCheckOut(Schema):
     checked: int
     opened: int
     resolved: int
 
 
-class IssueOut(Schema):
+class QualityIssueOut(Schema):
     id: int
     customer_id: int
     rule: QualityIssue.Rule
@@ -45,13 +45,13 @@ class IssueOut(Schema):
     resolution: str
 
 
-class IssueQuery(Schema):
+class QualityIssueQuery(Schema):
     rule: QualityIssue.Rule | None = None
     status: QualityIssue.Status | None = QualityIssue.Status.OPEN
     mine: bool = False
 
 
-class AssignIn(InputSchema):
+class QualityAssignIn(InputSchema):
     assignee_id: ObjectId | None = None
 
 
@@ -60,12 +60,12 @@ class QualityCloseIn(InputSchema):
     note: str = Field(..., min_length=1, max_length=300)
 
 
-class LinkIn(InputSchema):
+class SelfServiceLinkIn(InputSchema):
     customer_id: ObjectId
     channel: SelfServiceLink.Channel = SelfServiceLink.Channel.EMAIL
 
 
-class LinkOut(Schema):
+class SelfServiceLinkOut(Schema):
     id: int
     customer_id: int
     channel: SelfServiceLink.Channel
@@ -76,7 +76,7 @@ class LinkOut(Schema):
 
 
 @router.get(
-    "/quality", response=OverallOut, summary="Overall completeness and accuracy, open issues per rule"
+    "/quality", response=QualityOverallOut, summary="Overall completeness and accuracy, open issues per rule"
 )
 def overall(request: HttpRequest) -> dict[str, Any]:
     quality._require(actor(request))
@@ -91,21 +91,25 @@ def overall(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.post("/quality/check", response=CheckOut, summary="Run the data-quality rules over every customer")
+@router.post(
+    "/quality/check", response=QualityCheckOut, summary="Run the data-quality rules over every customer"
+)
 def check(request: HttpRequest) -> dict[str, int]:
     return quality.quality_check(actor=actor(request))
 
 
-@router.get("/quality/issues", response=list[IssueOut], summary="The review queue")
+@router.get("/quality/issues", response=list[QualityIssueOut], summary="The review queue")
 @paginate
-def issues(request: HttpRequest, filters: Query[IssueQuery]):  # type: ignore[no-untyped-def]
+def issues(request: HttpRequest, filters: Query[QualityIssueQuery]):  # type: ignore[no-untyped-def]
     return quality.issue_queue(
         user=request.user, rule=filters.rule or "", mine=filters.mine, status=filters.status or ""
     )
 
 
-@router.post("/quality/issues/{issue_id}/assign", response=IssueOut, summary="Assign an issue to a reviewer")
-def assign(request: HttpRequest, issue_id: ObjectId, payload: AssignIn) -> QualityIssue:
+@router.post(
+    "/quality/issues/{issue_id}/assign", response=QualityIssueOut, summary="Assign an issue to a reviewer"
+)
+def assign(request: HttpRequest, issue_id: ObjectId, payload: QualityAssignIn) -> QualityIssue:
     issue = get_restricted_or_404(QualityIssue, user=request.user, action="change", pk=issue_id)
     assignee = User.objects.filter(pk=payload.assignee_id).first() if payload.assignee_id else None
     if payload.assignee_id and assignee is None:
@@ -115,7 +119,9 @@ def assign(request: HttpRequest, issue_id: ObjectId, payload: AssignIn) -> Quali
     return quality.quality_issue_assign(actor=actor(request), issue=issue, assignee=assignee)
 
 
-@router.post("/quality/issues/{issue_id}/close", response=IssueOut, summary="Resolve or dismiss an issue")
+@router.post(
+    "/quality/issues/{issue_id}/close", response=QualityIssueOut, summary="Resolve or dismiss an issue"
+)
 def close(request: HttpRequest, issue_id: ObjectId, payload: QualityCloseIn) -> QualityIssue:
     issue = get_restricted_or_404(QualityIssue, user=request.user, action="change", pk=issue_id)
     return quality.quality_issue_close(
@@ -123,8 +129,10 @@ def close(request: HttpRequest, issue_id: ObjectId, payload: QualityCloseIn) -> 
     )
 
 
-@router.post("/quality/links", response={201: LinkOut}, summary="Send a customer a self-service link")
-def link_send(request: HttpRequest, payload: LinkIn) -> Status[SelfServiceLink]:
+@router.post(
+    "/quality/links", response={201: SelfServiceLinkOut}, summary="Send a customer a self-service link"
+)
+def link_send(request: HttpRequest, payload: SelfServiceLinkIn) -> Status[SelfServiceLink]:
     user = actor(request)
     quality._require(user)
     customer = get_restricted_or_404(Customer, user=user, pk=payload.customer_id)

@@ -17,7 +17,7 @@ from customers.privacy_models import Breach, RetentionRule, RetentionRun
 router = Router(tags=["customers: retention and breaches"])
 
 
-class RuleOut(Schema):
+class RetentionRuleOut(Schema):
     id: int
     category: RetentionRule.Category
     months: int
@@ -26,7 +26,7 @@ class RuleOut(Schema):
     active: bool
 
 
-class RuleIn(InputSchema):
+class RetentionRuleIn(InputSchema):
     category: RetentionRule.Category
     months: int = Field(..., ge=1, le=1200)
     action: RetentionRule.Action
@@ -34,7 +34,7 @@ class RuleIn(InputSchema):
     active: bool = True
 
 
-class RunOut(Schema):
+class RetentionRunOut(Schema):
     id: int
     dry_run: bool
     started_at: datetime
@@ -44,37 +44,44 @@ class RunOut(Schema):
     total: int
 
 
-class RunIn(InputSchema):
+class RetentionRunIn(InputSchema):
     dry_run: bool = True
 
 
-@router.get("/retention/rules", response=list[RuleOut], summary="Retention rules per data category")
-def rule_list(request: HttpRequest) -> Any:
+@router.get("/retention/rules", response=list[RetentionRuleOut], summary="Retention rules per data category")
+@paginate
+def rule_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return retention.rules(user=request.user)
 
 
-@router.put("/retention/rules", response=RuleOut, summary="Create or change the rule of a data category")
-def rule_save(request: HttpRequest, payload: RuleIn) -> RetentionRule:
+@router.put(
+    "/retention/rules", response=RetentionRuleOut, summary="Create or change the rule of a data category"
+)
+def rule_save(request: HttpRequest, payload: RetentionRuleIn) -> RetentionRule:
     return retention.retention_rule_save(actor=actor(request), **payload.dict())
 
 
-@router.get("/retention/runs", response=list[RunOut], summary="Dry runs and runs of the retention job")
+@router.get(
+    "/retention/runs", response=list[RetentionRunOut], summary="Dry runs and runs of the retention job"
+)
 @paginate
 def run_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return retention.runs(user=request.user)
 
 
-@router.post("/retention/runs", response={201: RunOut}, summary="Run the retention job (dry by default)")
-def run_start(request: HttpRequest, payload: RunIn) -> Status[RetentionRun]:
+@router.post(
+    "/retention/runs", response={201: RetentionRunOut}, summary="Run the retention job (dry by default)"
+)
+def run_start(request: HttpRequest, payload: RetentionRunIn) -> Status[RetentionRun]:
     return Status(201, retention.retention_run(actor=actor(request), dry_run=payload.dry_run))
 
 
-@router.get("/retention/runs/{run_id}", response=RunOut, summary="One run with its report")
+@router.get("/retention/runs/{run_id}", response=RetentionRunOut, summary="One run with its report")
 def run_detail(request: HttpRequest, run_id: ObjectId) -> RetentionRun:
     return get_restricted_or_404(RetentionRun, user=request.user, pk=run_id)
 
 
-class BreachOut(Schema):
+class BreachRecordOut(Schema):
     id: int
     data_user: str
     data_user_address: str
@@ -101,7 +108,7 @@ class BreachOut(Schema):
     notify_by: datetime | None
 
 
-class BreachIn(InputSchema):
+class BreachRecordIn(InputSchema):
     data_user: str = Field(..., min_length=1, max_length=200)
     data_user_address: str = Field("", max_length=300)
     contact_name: str = Field(..., min_length=1, max_length=200)
@@ -120,7 +127,7 @@ class BreachIn(InputSchema):
     remedial_action: str = Field("", max_length=8000)
 
 
-class BreachPatch(InputSchema):
+class BreachRecordPatch(InputSchema):
     harm_assessment: str | None = Field(None, max_length=8000)
     containment: str | None = Field(None, max_length=8000)
     remedial_action: str | None = Field(None, max_length=8000)
@@ -129,41 +136,41 @@ class BreachPatch(InputSchema):
     description: str | None = Field(None, min_length=1, max_length=8000)
 
 
-class NotificationIn(InputSchema):
+class BreachNotificationIn(InputSchema):
     pcpd_notified_at: UtcDateTime | None = None
     pcpd_reference: str = Field("", max_length=100)
     subjects_notified_at: UtcDateTime | None = None
 
 
-@router.get("/breaches", response=list[BreachOut], summary="The breach register")
+@router.get("/breaches", response=list[BreachRecordOut], summary="The breach register")
 @paginate
 def breach_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return breaches.breach_list(user=request.user)
 
 
-@router.post("/breaches", response={201: BreachOut}, summary="Record a breach")
-def breach_create(request: HttpRequest, payload: BreachIn) -> Status[Breach]:
+@router.post("/breaches", response={201: BreachRecordOut}, summary="Record a breach")
+def breach_create(request: HttpRequest, payload: BreachRecordIn) -> Status[Breach]:
     return Status(201, breaches.breach_create(actor=actor(request), **payload.dict()))
 
 
-@router.get("/breaches/{breach_id}", response=BreachOut, summary="One breach")
+@router.get("/breaches/{breach_id}", response=BreachRecordOut, summary="One breach")
 def breach_detail(request: HttpRequest, breach_id: ObjectId) -> Breach:
     return get_restricted_or_404(Breach, user=request.user, pk=breach_id)
 
 
 @router.patch(
-    "/breaches/{breach_id}", response=BreachOut, summary="Complete the assessment and remedial action"
+    "/breaches/{breach_id}", response=BreachRecordOut, summary="Complete the assessment and remedial action"
 )
-def breach_update(request: HttpRequest, breach_id: ObjectId, payload: BreachPatch) -> Breach:
+def breach_update(request: HttpRequest, breach_id: ObjectId, payload: BreachRecordPatch) -> Breach:
     breach = get_restricted_or_404(Breach, user=request.user, action="change", pk=breach_id)
     return breaches.breach_update(actor=actor(request), breach=breach, **payload.dict(exclude_none=True))
 
 
 @router.post(
     "/breaches/{breach_id}/notification",
-    response=BreachOut,
+    response=BreachRecordOut,
     summary="Record notification of the PCPD or subjects",
 )
-def breach_notify(request: HttpRequest, breach_id: ObjectId, payload: NotificationIn) -> Breach:
+def breach_notify(request: HttpRequest, breach_id: ObjectId, payload: BreachNotificationIn) -> Breach:
     breach = get_restricted_or_404(Breach, user=request.user, action="change", pk=breach_id)
     return breaches.breach_record_notification(actor=actor(request), breach=breach, **payload.dict())

@@ -397,7 +397,8 @@ def correction_notify_recipients(
     notices = []
     messages: list[tuple[str, str]] = []
     now = timezone.now()
-    for recipient in recent_recipients(at=request.received_at):
+    # s23(1)(c): disclosed in the 12 months immediately preceding the day the correction is made.
+    for recipient in recent_recipients(at=now):
         email = _vendor_contact_email(recipient.vendor_id)
         notice = CorrectionNotice.objects.create(
             request=request,

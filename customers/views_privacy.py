@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from core import audit
 from core.access import get_restricted_or_404
+from core.models import AuditEvent
 from customers import forms_privacy as forms
 from customers import privacy
 from customers.models import Customer
@@ -112,6 +114,7 @@ def _get(request: HttpRequest, pk: int, action: str = "view") -> PrivacyRequest:
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get(request, pk)
+    _record_read(request, item)
     context = {
         "item": item,
         "left": item.days_left(),
@@ -123,9 +126,21 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "partial_form": forms.ReasonsForm(),
         "refuse_form": forms.RefuseForm(kind=item.kind),
         "fee_cap": privacy.fee_cap(),
-        "recipients": privacy.recent_recipients(at=item.received_at) if item.kind == "correction" else [],
+        "recipients": privacy.recent_recipients() if item.kind == "correction" else [],
     }
     return render(request, "customers/privacy_detail.html", context)
+
+
+def _record_read(request: HttpRequest, item: PrivacyRequest) -> None:
+    """The requester's name and contact are personal data: the read is audited with its purpose (DPP4)."""
+    audit.record_access(
+        AuditEvent.Action.READ,
+        object_type="customers.privacyrequest",
+        object_ids=[item.pk],
+        purpose=f"handling {item}",
+        fields=("requester_name", "requester_contact"),
+        actor=request.user,
+    )
 
 
 _ACTIONS: dict[str, tuple[Any, Callable[..., Any], str]] = {

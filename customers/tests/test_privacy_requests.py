@@ -324,3 +324,17 @@ def test_only_the_dpo_reaches_privacy_requests(client, dpo, customer, outsider, 
     assert client.get(f"/customers/privacy/{request.pk}/").status_code in (403, 404)
     assert client.get("/customers/privacy/").status_code == 403
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_reading_a_request_is_audited_with_its_purpose(client, dpo, customer):
+    from core.models import AuditEvent
+
+    request = _access(dpo, customer)
+    api_call(client, "get", f"{API}/{request.pk}", dpo)
+    client.force_login(dpo)
+    client.get(f"/customers/privacy/{request.pk}/")
+    reads = AuditEvent.objects.filter(
+        action="read", object_type="customers.privacyrequest", object_id=str(request.pk)
+    )
+    assert reads.count() == 2
+    assert set(reads.values_list("purpose", flat=True)) == {f"handling {request}"}
