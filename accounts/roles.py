@@ -83,6 +83,22 @@ VENDORS_PORTAL = (
     "vendors.change_actionitem",
 )
 
+# --- customers: privacy (c2) ---
+# Marketing and CRM staff see customers (masked, customers.field_access), the consent ledger and the
+# opt-out list, record opt-outs, and export or send marketing lists (customers.consent.marketable
+# decides who is on them). Customer-service agents get the masked customer view only.
+CUSTOMERS_MARKETING = (
+    "customers.view_customer",
+    "customers.view_consententry",
+    "customers.view_marketingpurpose",
+    "customers.view_suppression",
+    "customers.add_suppression",
+    "customers.view_transferee",
+    "customers.view_marketingexport",
+    "customers.add_marketingexport",
+)
+CUSTOMERS_CRM = (*CUSTOMERS_MARKETING, "customers.add_consententry", "customers.view_collectionstatement")
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -107,7 +123,7 @@ ROLES: dict[str, Role] = {
             "CRM / IT staff",
             "Publishes partner-selection criteria and guidelines, calls for CRM strategy proposals, "
             "evaluates and integrates them.",
-            ("vendors.view_*",),
+            ("vendors.view_*", *CUSTOMERS_CRM),
         ),
         Role(
             CS_MANAGER,
@@ -133,7 +149,7 @@ ROLES: dict[str, Role] = {
             MARKETING,
             "Marketing",
             "Sees segments and preferences; exports only customers who consented on that channel.",
-            (),
+            CUSTOMERS_MARKETING,
         ),
         Role(
             DPO,

@@ -12,6 +12,9 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Home", "core:home", None, True),
     ("Vendors", "vendors:list", "vendors.view_vendor", True),
     ("Scorecards", "kpis:home", "kpis.view_scorecard", True),
+    # --- customers: privacy (c2) ---
+    ("Privacy", "customers:privacy", "customers.view_collectionstatement", False),
+    ("Marketing", "customers:marketing", "customers.add_marketingexport", False),
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),
     ("API tokens", "accounts:tokens", "accounts.view_apitoken", True),

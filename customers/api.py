@@ -5,3 +5,8 @@ from __future__ import annotations
 from ninja import Router
 
 router = Router(tags=["customers"])
+
+# --- privacy (c2) ---
+from customers.api_privacy import router as privacy_router  # noqa: E402
+
+router.add_router("", privacy_router)

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        # --- privacy (c2) ---
+        from customers import dashboard_privacy  # noqa: F401
