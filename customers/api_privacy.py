@@ -235,7 +235,7 @@ class CollectionOut(Schema):
 
 
 @router.get(
-    "/{customer_id}/collections", response=list[CollectionOut], summary="How a customer's data was collected"
+    "/{int:customer_id}/collections", response=list[CollectionOut], summary="How a customer's data was collected"
 )
 def collection_list(request: HttpRequest, customer_id: ObjectId) -> Any:
     customer = _customer(request, customer_id)
@@ -244,7 +244,7 @@ def collection_list(request: HttpRequest, customer_id: ObjectId) -> Any:
     )
 
 
-@router.post("/{customer_id}/collections", response={201: CollectionOut}, summary="Record a collection")
+@router.post("/{int:customer_id}/collections", response={201: CollectionOut}, summary="Record a collection")
 def collection_create(
     request: HttpRequest, customer_id: ObjectId, payload: CollectionIn
 ) -> Status[CollectionRecord]:
@@ -373,7 +373,7 @@ class ConsentOut(Schema):
 
 
 @router.get(
-    "/{customer_id}/consents", response=list[ConsentOut], summary="A customer's consent ledger, newest first"
+    "/{int:customer_id}/consents", response=list[ConsentOut], summary="A customer's consent ledger, newest first"
 )
 @paginate
 def consent_list(request: HttpRequest, customer_id: ObjectId):  # type: ignore[no-untyped-def]
@@ -383,7 +383,7 @@ def consent_list(request: HttpRequest, customer_id: ObjectId):  # type: ignore[n
     )
 
 
-@router.post("/{customer_id}/consents", response={201: ConsentOut}, summary="Record a consent")
+@router.post("/{int:customer_id}/consents", response={201: ConsentOut}, summary="Record a consent")
 def consent_grant(request: HttpRequest, customer_id: ObjectId, payload: ConsentIn) -> Status[ConsentEntry]:
     customer = _customer(request, customer_id)
     data = payload.dict()
@@ -399,7 +399,7 @@ def consent_grant(request: HttpRequest, customer_id: ObjectId, payload: ConsentI
     return Status(201, entry)
 
 
-@router.post("/{customer_id}/consents/withdraw", response={201: ConsentOut}, summary="Withdraw a consent")
+@router.post("/{int:customer_id}/consents/withdraw", response={201: ConsentOut}, summary="Withdraw a consent")
 def consent_withdraw(
     request: HttpRequest, customer_id: ObjectId, payload: WithdrawIn
 ) -> Status[ConsentEntry]:
@@ -439,7 +439,7 @@ class OptOutOut(Schema):
 
 
 @router.post(
-    "/{customer_id}/opt-outs", response={201: OptOutOut, 200: OptOutOut}, summary="Record an opt-out (s35G)"
+    "/{int:customer_id}/opt-outs", response={201: OptOutOut, 200: OptOutOut}, summary="Record an opt-out (s35G)"
 )
 def opt_out(request: HttpRequest, customer_id: ObjectId, payload: OptOutIn) -> Status[marketing.OptOut]:
     customer = _customer(request, customer_id)
@@ -601,14 +601,14 @@ class PdpRevealIn(InputSchema):
     purpose: str = Field(..., min_length=1, max_length=180)
 
 
-@router.get("/{customer_id}/fields", response=dict[str, Any], summary="The customer as your role may see it")
+@router.get("/{int:customer_id}/fields", response=dict[str, Any], summary="The customer as your role may see it")
 def customer_fields(request: HttpRequest, customer_id: ObjectId) -> dict[str, Any]:
     customer = _customer(request, customer_id)
     return field_access.customer_fields_for(request.user, customer)
 
 
 @router.post(
-    "/{customer_id}/reveal", response=dict[str, Any], summary="Full contact details, for a stated purpose"
+    "/{int:customer_id}/reveal", response=dict[str, Any], summary="Full contact details, for a stated purpose"
 )
 def customer_reveal(request: HttpRequest, customer_id: ObjectId, payload: PdpRevealIn) -> dict[str, Any]:
     customer = _customer(request, customer_id)

@@ -164,7 +164,7 @@ class RevealForm(forms.Form):
     reason = forms.ChoiceField(choices=REASONS, required=False, label="Purpose")
     detail = forms.CharField(max_length=150, required=False, label="Details (case or request number)")
 
-    def purpose(self) -> str:
+    def stated_purpose(self) -> str:
         reason = self.cleaned_data.get("reason") or ""
         detail = (self.cleaned_data.get("detail") or "").strip()
         return f"{reason}: {detail}" if reason and detail else (reason or detail)

@@ -251,7 +251,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.RevealForm(request.POST)
     form.is_valid()
     try:
-        shown = field_access.customer_fields_for(request.user, customer, purpose=form.purpose())
+        shown = field_access.customer_fields_for(request.user, customer, purpose=form.stated_purpose())
     except ValidationError as exc:
         shown = field_access.customer_fields_for(request.user, customer)
         context = _fields_context(request, customer, shown, revealed=False)
