@@ -123,6 +123,9 @@ def statement_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     initial: dict[str, Any] = {}
     if pk is not None:
         statement = get_restricted_or_404(CollectionStatement, user=request.user, action="change", pk=pk)
+        if statement.status == CollectionStatement.Status.PUBLISHED:
+            messages.error(request, "A published version never changes; start a new version from it.")
+            return redirect("customers:statement", pk=pk)
         initial = forms.StatementForm.initial_for(statement)
     else:
         _need(request, "customers.add_collectionstatement")
