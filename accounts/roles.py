@@ -97,7 +97,15 @@ CUSTOMERS_MARKETING = (
     "customers.view_marketingexport",
     "customers.add_marketingexport",
 )
-CUSTOMERS_CRM = (*CUSTOMERS_MARKETING, "customers.add_consententry", "customers.view_collectionstatement")
+# CRM staff run the collection workflow (seed 003 §2): they record consents and collections.
+CUSTOMERS_CRM = (
+    *CUSTOMERS_MARKETING,
+    "customers.add_consententry",
+    "customers.view_collectionstatement",
+    "customers.view_collectionform",
+    "customers.view_collectionrecord",
+    "customers.add_collectionrecord",
+)
 
 ROLES: dict[str, Role] = {
     r.code: r

@@ -235,7 +235,9 @@ class CollectionOut(Schema):
 
 
 @router.get(
-    "/{int:customer_id}/collections", response=list[CollectionOut], summary="How a customer's data was collected"
+    "/{int:customer_id}/collections",
+    response=list[CollectionOut],
+    summary="How a customer's data was collected",
 )
 def collection_list(request: HttpRequest, customer_id: ObjectId) -> Any:
     customer = _customer(request, customer_id)
@@ -373,7 +375,9 @@ class ConsentOut(Schema):
 
 
 @router.get(
-    "/{int:customer_id}/consents", response=list[ConsentOut], summary="A customer's consent ledger, newest first"
+    "/{int:customer_id}/consents",
+    response=list[ConsentOut],
+    summary="A customer's consent ledger, newest first",
 )
 @paginate
 def consent_list(request: HttpRequest, customer_id: ObjectId):  # type: ignore[no-untyped-def]
@@ -439,7 +443,9 @@ class OptOutOut(Schema):
 
 
 @router.post(
-    "/{int:customer_id}/opt-outs", response={201: OptOutOut, 200: OptOutOut}, summary="Record an opt-out (s35G)"
+    "/{int:customer_id}/opt-outs",
+    response={201: OptOutOut, 200: OptOutOut},
+    summary="Record an opt-out (s35G)",
 )
 def opt_out(request: HttpRequest, customer_id: ObjectId, payload: OptOutIn) -> Status[marketing.OptOut]:
     customer = _customer(request, customer_id)
@@ -601,7 +607,9 @@ class PdpRevealIn(InputSchema):
     purpose: str = Field(..., min_length=1, max_length=180)
 
 
-@router.get("/{int:customer_id}/fields", response=dict[str, Any], summary="The customer as your role may see it")
+@router.get(
+    "/{int:customer_id}/fields", response=dict[str, Any], summary="The customer as your role may see it"
+)
 def customer_fields(request: HttpRequest, customer_id: ObjectId) -> dict[str, Any]:
     customer = _customer(request, customer_id)
     return field_access.customer_fields_for(request.user, customer)

@@ -231,8 +231,8 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(customer=customer)
             .select_related("purpose", "transferee", "statement")[:100],
             "suppressions": Suppression.objects.restrict(user).filter(customer=customer),
-            "consent_form": forms.ConsentForm(user=user),
-            "opt_out_form": forms.OptOutForm(),
+            "consent_form": forms.ConsentForm(user=user, prefix="consent"),
+            "opt_out_form": forms.OptOutForm(prefix="optout"),
         }
     if user.has_perm("customers.view_collectionrecord"):
         context |= {
@@ -279,7 +279,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def customer_consent(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
-    form = forms.ConsentForm(request.POST, user=request.user)
+    form = forms.ConsentForm(request.POST, user=request.user, prefix="consent")
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
@@ -319,7 +319,7 @@ def customer_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
 @require_POST
 def customer_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
-    form = forms.OptOutForm(request.POST)
+    form = forms.OptOutForm(request.POST, prefix="optout")
     if not form.is_valid():
         messages.error(request, "Choose a channel and say where the opt-out came from.")
         return redirect("customers:customer_privacy", pk=pk)

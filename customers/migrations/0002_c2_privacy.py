@@ -6,355 +6,914 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('vendors', '0003_scope_and_information_exchange'),
+        ("customers", "0001_initial"),
+        ("vendors", "0003_scope_and_information_exchange"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessLogCursor',
+            name="AccessLogCursor",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='MarketingPurpose',
+            name="MarketingPurpose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CollectionPolicy',
+            name="CollectionPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('hkid_enabled', models.BooleanField(default=False)),
-                ('legal_basis', models.CharField(blank=True, max_length=500)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("hkid_enabled", models.BooleanField(default=False)),
+                ("legal_basis", models.CharField(blank=True, max_length=500)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'collection policies',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "collection policies",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CollectionStatement',
+            name="CollectionStatement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('purposes', models.TextField(help_text='The purposes the data will be used for (DPP1(3)(b)(i)).')),
-                ('transferee_classes', models.TextField(help_text='Classes of persons the data may be transferred to.')),
-                ('items', models.JSONField(default=list, help_text='[{"field": "email", "obligatory": true, "consequence": "…"}, …]')),
-                ('direct_marketing', models.TextField(blank=True, help_text='Part 6A notice: kinds of data and classes of marketing subjects, and the free channel to say no (s35C).')),
-                ('access_contact', models.TextField(help_text='Whom to ask for access or correction (DPP1(3)(b)(ii)).')),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "purposes",
+                    models.TextField(help_text="The purposes the data will be used for (DPP1(3)(b)(i))."),
+                ),
+                (
+                    "transferee_classes",
+                    models.TextField(help_text="Classes of persons the data may be transferred to."),
+                ),
+                (
+                    "items",
+                    models.JSONField(
+                        default=list,
+                        help_text='[{"field": "email", "obligatory": true, "consequence": "…"}, …]',
+                    ),
+                ),
+                (
+                    "direct_marketing",
+                    models.TextField(
+                        blank=True,
+                        help_text="Part 6A notice: kinds of data and classes of marketing subjects, and the free channel to say no (s35C).",
+                    ),
+                ),
+                (
+                    "access_contact",
+                    models.TextField(help_text="Whom to ask for access or correction (DPP1(3)(b)(ii))."),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='CollectionForm',
+            name="CollectionForm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('channel', models.CharField(choices=[('web', 'Web shop'), ('app', 'Mobile app'), ('store', 'Retail store (paper or tablet)'), ('phone', 'Phone'), ('event', 'Event or roadshow')], max_length=10)),
-                ('fields', models.JSONField(default=list, help_text='[{"field": "email", "obligatory": true}, …]')),
-                ('active', models.BooleanField(default=True)),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='forms', to='customers.collectionstatement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web shop"),
+                            ("app", "Mobile app"),
+                            ("store", "Retail store (paper or tablet)"),
+                            ("phone", "Phone"),
+                            ("event", "Event or roadshow"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "fields",
+                    models.JSONField(default=list, help_text='[{"field": "email", "obligatory": true}, …]'),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="forms",
+                        to="customers.collectionstatement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerAccess',
+            name="CustomerAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('audit_seq', models.BigIntegerField(db_index=True)),
-                ('customer_id', models.BigIntegerField(db_index=True)),
-                ('actor_id', models.BigIntegerField(db_index=True, null=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(max_length=16)),
-                ('purpose', models.CharField(blank=True, max_length=200)),
-                ('occurred_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("audit_seq", models.BigIntegerField(db_index=True)),
+                ("customer_id", models.BigIntegerField(db_index=True)),
+                ("actor_id", models.BigIntegerField(db_index=True, null=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(max_length=16)),
+                ("purpose", models.CharField(blank=True, max_length=200)),
+                ("occurred_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'verbose_name_plural': 'customer accesses',
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['actor_id', 'occurred_at'], name='customers_c_actor_i_1eb5ae_idx')],
+                "verbose_name_plural": "customer accesses",
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["actor_id", "occurred_at"], name="customers_c_actor_i_1eb5ae_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CustomerHkid',
+            name="CustomerHkid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('ciphertext', models.TextField(editable=False)),
-                ('masked', models.CharField(max_length=16)),
-                ('legal_basis', models.CharField(max_length=500)),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='hkid', to='customers.customer')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("ciphertext", models.TextField(editable=False)),
+                ("masked", models.CharField(max_length=16)),
+                ("legal_basis", models.CharField(max_length=500)),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hkid",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer HKID',
+                "verbose_name": "customer HKID",
             },
         ),
         migrations.CreateModel(
-            name='MarketingExport',
+            name="MarketingExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('export', 'File export'), ('send', 'Campaign send')], max_length=6)),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Phone call'), ('post', 'Post')], max_length=8)),
-                ('file_format', models.CharField(blank=True, max_length=4)),
-                ('subject', models.CharField(blank=True, max_length=200)),
-                ('message', models.TextField(blank=True)),
-                ('opt_out_notice', models.TextField(blank=True, help_text='The s35F opt-out notice included.')),
-                ('requested', models.PositiveIntegerField(default=0, help_text='Customers asked for.')),
-                ('included', models.PositiveIntegerField(default=0, help_text='Customers left after consent checks.')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("export", "File export"), ("send", "Campaign send")], max_length=6
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone call"),
+                            ("post", "Post"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("file_format", models.CharField(blank=True, max_length=4)),
+                ("subject", models.CharField(blank=True, max_length=200)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "opt_out_notice",
+                    models.TextField(blank=True, help_text="The s35F opt-out notice included."),
+                ),
+                ("requested", models.PositiveIntegerField(default=0, help_text="Customers asked for.")),
+                (
+                    "included",
+                    models.PositiveIntegerField(default=0, help_text="Customers left after consent checks."),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MarketingExportLine',
+            name="MarketingExportLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_use', models.BooleanField(default=False, help_text='Carried the s35F first-use notice.')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('export', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='customers.marketingexport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "first_use",
+                    models.BooleanField(default=False, help_text="Carried the s35F first-use notice."),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="customers.customer"
+                    ),
+                ),
+                (
+                    "export",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="customers.marketingexport",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='marketingexport',
-            name='customers',
-            field=models.ManyToManyField(related_name='+', through='customers.MarketingExportLine', to='customers.customer'),
+            model_name="marketingexport",
+            name="customers",
+            field=models.ManyToManyField(
+                related_name="+", through="customers.MarketingExportLine", to="customers.customer"
+            ),
         ),
         migrations.AddField(
-            model_name='marketingexport',
-            name='purpose',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.marketingpurpose'),
+            model_name="marketingexport",
+            name="purpose",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="customers.marketingpurpose"
+            ),
         ),
         migrations.CreateModel(
-            name='ConsentEntry',
+            name="ConsentEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('data_kind', models.CharField(choices=[('contact', 'Name and contact details'), ('purchases', 'Purchase history'), ('preferences', 'Preferences and interests'), ('demographics', 'Age range and district')], max_length=14)),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Phone call'), ('post', 'Post')], max_length=8)),
-                ('for_gain', models.BooleanField(default=False, help_text='Transfer for gain (s35J(2)(a)(ii)).')),
-                ('action', models.CharField(choices=[('grant', 'Consent given'), ('withdraw', 'Consent withdrawn')], max_length=8)),
-                ('method', models.CharField(choices=[('online_tick', 'Ticked a box on an online form'), ('written', 'In writing (signed form, letter, e-mail)'), ('verbal_recorded', 'Verbally, with a recording'), ('no_objection', 'Indicated no objection (s35C)'), ('opt_out', 'Opt-out request')], max_length=16)),
-                ('notice_text', models.TextField(blank=True, help_text='The notice shown, as shown.')),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('source', models.CharField(help_text='Where it came from: form, call, letter.', max_length=200)),
-                ('evidence', models.CharField(blank=True, help_text='Recording id, scan reference.', max_length=300)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='customers.customer')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('statement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.collectionstatement')),
-                ('purpose', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='customers.marketingpurpose')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "data_kind",
+                    models.CharField(
+                        choices=[
+                            ("contact", "Name and contact details"),
+                            ("purchases", "Purchase history"),
+                            ("preferences", "Preferences and interests"),
+                            ("demographics", "Age range and district"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone call"),
+                            ("post", "Post"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "for_gain",
+                    models.BooleanField(default=False, help_text="Transfer for gain (s35J(2)(a)(ii))."),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("grant", "Consent given"), ("withdraw", "Consent withdrawn")], max_length=8
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("online_tick", "Ticked a box on an online form"),
+                            ("written", "In writing (signed form, letter, e-mail)"),
+                            ("verbal_recorded", "Verbally, with a recording"),
+                            ("no_objection", "Indicated no objection (s35C)"),
+                            ("opt_out", "Opt-out request"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("notice_text", models.TextField(blank=True, help_text="The notice shown, as shown.")),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                (
+                    "source",
+                    models.CharField(help_text="Where it came from: form, call, letter.", max_length=200),
+                ),
+                (
+                    "evidence",
+                    models.CharField(blank=True, help_text="Recording id, scan reference.", max_length=300),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.collectionstatement",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="customers.marketingpurpose",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'consent entries',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name_plural": "consent entries",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MarketingState',
+            name="MarketingState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('pre_2013_data', models.BooleanField(default=False, help_text='Used for direct marketing before 1 April 2013 (s35D).')),
-                ('first_notice_at', models.DateTimeField(blank=True, help_text='s35F opt-out notice at first use.', null=True)),
-                ('first_notice_channel', models.CharField(blank=True, choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Phone call'), ('post', 'Post')], max_length=8)),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='marketing_state', to='customers.customer')),
-                ('pre_2013_purposes', models.ManyToManyField(blank=True, related_name='+', to='customers.marketingpurpose')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "pre_2013_data",
+                    models.BooleanField(
+                        default=False, help_text="Used for direct marketing before 1 April 2013 (s35D)."
+                    ),
+                ),
+                (
+                    "first_notice_at",
+                    models.DateTimeField(
+                        blank=True, help_text="s35F opt-out notice at first use.", null=True
+                    ),
+                ),
+                (
+                    "first_notice_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone call"),
+                            ("post", "Post"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="marketing_state",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "pre_2013_purposes",
+                    models.ManyToManyField(blank=True, related_name="+", to="customers.marketingpurpose"),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Processor',
+            name="Processor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('processing', models.CharField(help_text='What it does with the data.', max_length=300)),
-                ('contract_clause', models.CharField(help_text='The clause that limits retention and requires security (DPP2(3), DPP4(2)).', max_length=300)),
-                ('location', models.CharField(default='Hong Kong', max_length=100)),
-                ('model_clauses', models.CharField(choices=[('none', 'None (kept in Hong Kong)'), ('user_to_user', 'PCPD 2022 model clauses: data user to data user'), ('user_to_processor', 'PCPD 2022 model clauses: data user to data processor'), ('other', 'Other contractual clauses')], default='none', max_length=20)),
-                ('active', models.BooleanField(default=True)),
-                ('data_flows', models.ManyToManyField(blank=True, related_name='+', to='vendors.dataflow')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("processing", models.CharField(help_text="What it does with the data.", max_length=300)),
+                (
+                    "contract_clause",
+                    models.CharField(
+                        help_text="The clause that limits retention and requires security (DPP2(3), DPP4(2)).",
+                        max_length=300,
+                    ),
+                ),
+                ("location", models.CharField(default="Hong Kong", max_length=100)),
+                (
+                    "model_clauses",
+                    models.CharField(
+                        choices=[
+                            ("none", "None (kept in Hong Kong)"),
+                            ("user_to_user", "PCPD 2022 model clauses: data user to data user"),
+                            ("user_to_processor", "PCPD 2022 model clauses: data user to data processor"),
+                            ("other", "Other contractual clauses"),
+                        ],
+                        default="none",
+                        max_length=20,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("data_flows", models.ManyToManyField(blank=True, related_name="+", to="vendors.dataflow")),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="vendors.vendor"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vendor_id', 'id'],
+                "ordering": ["vendor_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProcessorCheck',
+            name="ProcessorCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('item', models.CharField(choices=[('access_control', 'Access limited to named staff, least privilege'), ('encryption_transit', 'Encrypted in transit'), ('encryption_rest', 'Encrypted at rest'), ('confidentiality', 'Staff bound by confidentiality and trained'), ('subprocessing', 'No sub-processing without our written consent'), ('retention', 'Erased or returned when no longer needed (DPP2(3))'), ('incidents', 'Incidents reported to us promptly'), ('audit', 'We may audit or inspect'), ('no_other_use', 'No use for any other purpose')], max_length=20)),
-                ('answer', models.CharField(choices=[('yes', 'Yes'), ('partly', 'Partly'), ('no', 'No'), ('na', 'Not applicable')], max_length=6)),
-                ('evidence', models.CharField(blank=True, max_length=500)),
-                ('evidence_date', models.DateField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('processor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='customers.processor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "item",
+                    models.CharField(
+                        choices=[
+                            ("access_control", "Access limited to named staff, least privilege"),
+                            ("encryption_transit", "Encrypted in transit"),
+                            ("encryption_rest", "Encrypted at rest"),
+                            ("confidentiality", "Staff bound by confidentiality and trained"),
+                            ("subprocessing", "No sub-processing without our written consent"),
+                            ("retention", "Erased or returned when no longer needed (DPP2(3))"),
+                            ("incidents", "Incidents reported to us promptly"),
+                            ("audit", "We may audit or inspect"),
+                            ("no_other_use", "No use for any other purpose"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "answer",
+                    models.CharField(
+                        choices=[
+                            ("yes", "Yes"),
+                            ("partly", "Partly"),
+                            ("no", "No"),
+                            ("na", "Not applicable"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                ("evidence", models.CharField(blank=True, max_length=500)),
+                ("evidence_date", models.DateField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "processor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="customers.processor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['processor_id', 'item'],
+                "ordering": ["processor_id", "item"],
             },
         ),
         migrations.CreateModel(
-            name='Suppression',
+            name="Suppression",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('phone', 'Phone call'), ('post', 'Post'), ('all', 'All channels')], max_length=8)),
-                ('occurred_at', models.DateTimeField()),
-                ('source', models.CharField(max_length=200)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suppressions', to='customers.customer')),
-                ('lifted_by_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.consententry')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("sms", "SMS"),
+                            ("phone", "Phone call"),
+                            ("post", "Post"),
+                            ("all", "All channels"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("source", models.CharField(max_length=200)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suppressions",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "lifted_by_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.consententry",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Transferee',
+            name="Transferee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('transferee_class', models.CharField(help_text='e.g. insurance partners', max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('postal_address', models.TextField(blank=True)),
-                ('vendor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("transferee_class", models.CharField(help_text="e.g. insurance partners", max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("postal_address", models.TextField(blank=True)),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='marketingexport',
-            name='transferee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.transferee'),
+            model_name="marketingexport",
+            name="transferee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="customers.transferee",
+            ),
         ),
         migrations.AddField(
-            model_name='consententry',
-            name='transferee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='customers.transferee'),
+            model_name="consententry",
+            name="transferee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="entries",
+                to="customers.transferee",
+            ),
         ),
         migrations.CreateModel(
-            name='TransfereeNotice',
+            name="TransfereeNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_via', models.CharField(blank=True, choices=[('email', 'E-mail'), ('post', 'Post')], max_length=6)),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('suppression', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='customers.suppression')),
-                ('transferee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='customers.transferee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sent_via",
+                    models.CharField(
+                        blank=True, choices=[("email", "E-mail"), ("post", "Post")], max_length=6
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "suppression",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="customers.suppression",
+                    ),
+                ),
+                (
+                    "transferee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="customers.transferee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sent_at', '-id'],
+                "ordering": ["sent_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccessAlert',
+            name="AccessAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('window', models.CharField(choices=[('hour', 'Hour'), ('day', 'Day')], max_length=4)),
-                ('window_start', models.DateTimeField()),
-                ('reads', models.PositiveIntegerField()),
-                ('threshold', models.PositiveIntegerField()),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("window", models.CharField(choices=[("hour", "Hour"), ("day", "Day")], max_length=4)),
+                ("window_start", models.DateTimeField()),
+                ("reads", models.PositiveIntegerField()),
+                ("threshold", models.PositiveIntegerField()),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-window_start', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'window', 'window_start'), name='customers_alert_once')],
+                "ordering": ["-window_start", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "window", "window_start"), name="customers_alert_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CollectionRecord',
+            name="CollectionRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.CharField(choices=[('web', 'Web shop'), ('app', 'Mobile app'), ('store', 'Retail store (paper or tablet)'), ('phone', 'Phone'), ('event', 'Event or roadshow')], max_length=10)),
-                ('collected_at', models.DateTimeField()),
-                ('supplied', models.JSONField(default=list, help_text='The fields the customer supplied.')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='collections', to='customers.customer')),
-                ('form', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.collectionform')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='customers.collectionstatement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web shop"),
+                            ("app", "Mobile app"),
+                            ("store", "Retail store (paper or tablet)"),
+                            ("phone", "Phone"),
+                            ("event", "Event or roadshow"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("collected_at", models.DateTimeField()),
+                ("supplied", models.JSONField(default=list, help_text="The fields the customer supplied.")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="collections",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.collectionform",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="customers.collectionstatement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-collected_at', '-id'],
-                'indexes': [models.Index(fields=['customer', 'collected_at'], name='customers_c_custome_03c40f_idx')],
+                "ordering": ["-collected_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "collected_at"], name="customers_c_custome_03c40f_idx")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='marketingexportline',
-            constraint=models.UniqueConstraint(fields=('export', 'customer'), name='customers_exportline_once'),
+            model_name="marketingexportline",
+            constraint=models.UniqueConstraint(
+                fields=("export", "customer"), name="customers_exportline_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processorcheck',
-            constraint=models.UniqueConstraint(fields=('processor', 'item'), name='customers_processor_item_once'),
+            model_name="processorcheck",
+            constraint=models.UniqueConstraint(
+                fields=("processor", "item"), name="customers_processor_item_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='suppression',
-            index=models.Index(fields=['customer', 'channel'], name='customers_s_custome_8e7d04_idx'),
+            model_name="suppression",
+            index=models.Index(fields=["customer", "channel"], name="customers_s_custome_8e7d04_idx"),
         ),
         migrations.AddIndex(
-            model_name='consententry',
-            index=models.Index(fields=['customer', 'purpose', 'channel', 'occurred_at'], name='customers_c_custome_244995_idx'),
+            model_name="consententry",
+            index=models.Index(
+                fields=["customer", "purpose", "channel", "occurred_at"],
+                name="customers_c_custome_244995_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfereenotice',
-            constraint=models.UniqueConstraint(fields=('suppression', 'transferee'), name='customers_notice_once'),
+            model_name="transfereenotice",
+            constraint=models.UniqueConstraint(
+                fields=("suppression", "transferee"), name="customers_notice_once"
+            ),
         ),
     ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.testing.personas import api_call, assert_outsider_blocked
 from customers import access_log
 from customers.field_access import customer_fields_for
-from customers.models import AccessAlert, CustomerAccess
+from customers.models import CustomerAccess
 from customers.tasks import check_unusual_access
 from customers.tests.privacy.conftest import make_customer
 
@@ -35,7 +35,9 @@ def test_reads_are_logged_per_customer_and_per_user(client, dpo, agent, customer
     listing = api_call(client, "get", f"/api/v1/customers/privacy/access-log?user_id={agent.pk}", dpo).json()
     assert [i["customer_id"] for i in listing["items"]] == [first.pk]
     client.force_login(dpo)
-    csv = client.get(f"/customers/privacy/access-log/?customer={first.pk}&format=csv").content.decode("utf-8-sig")
+    csv = client.get(f"/customers/privacy/access-log/?customer={first.pk}&format=csv").content.decode(
+        "utf-8-sig"
+    )
     assert "COR-88" in csv and csv.count("\n") == 3
     page = client.get(f"/customers/privacy/access-log/?customer={first.pk}").content.decode()
     assert "kelvin" in page and "COR-88" in page
@@ -43,9 +45,13 @@ def test_reads_are_logged_per_customer_and_per_user(client, dpo, agent, customer
 
 def test_an_export_is_logged_for_every_customer_in_it(dpo, customers):
     access_log.record_customer_reads(
-        actor=dpo, action="export", customer_ids=[c.pk for c in customers], purpose="Test export", fields=["email"]
+        actor=dpo,
+        action="export",
+        customer_ids=[c.pk for c in customers],
+        purpose="Test export",
+        fields=["email"],
     )
-    assert access_log.index_audit_trail() == 0 or True
+    access_log.index_audit_trail()
     assert CustomerAccess.objects.filter(purpose="Test export").count() == len(customers)
     assert access_log.access_log(user=dpo, customer_id=customers[3].pk).get().action == "export"
 
@@ -73,15 +79,25 @@ def test_the_dpo_acknowledges_an_alert(client, settings, dpo, agent, customers):
     (alert,) = access_log.unusual_access_check(now=timezone.now() + timedelta(hours=1))
     client.force_login(dpo)
     assert "kelvin" in client.get("/customers/privacy/access-alerts/").content.decode()
-    client.post(f"/customers/privacy/access-alerts/{alert.pk}/acknowledge/", {"note": "Bulk callback list, approved"})
+    client.post(
+        f"/customers/privacy/access-alerts/{alert.pk}/acknowledge/", {"note": "Bulk callback list, approved"}
+    )
     alert.refresh_from_db()
     assert alert.acknowledged_by == dpo
-    response = api_call(client, "post", f"/api/v1/customers/privacy/access-alerts/{alert.pk}/acknowledge", dpo, {"note": "again"})
+    response = api_call(
+        client,
+        "post",
+        f"/api/v1/customers/privacy/access-alerts/{alert.pk}/acknowledge",
+        dpo,
+        {"note": "again"},
+    )
     assert response.status_code == 422
     assert "Open access alerts" in client.get("/").content.decode()
 
 
-def test_the_access_log_is_the_dpo_and_auditors_business(client, outsider, no_role_user, agent, marketer, auditor, customers):
+def test_the_access_log_is_the_dpo_and_auditors_business(
+    client, outsider, no_role_user, agent, marketer, auditor, customers
+):
     customer_fields_for(agent, customers[0])
     for person in (outsider, no_role_user, agent, marketer):
         response = api_call(client, "get", "/api/v1/customers/privacy/access-log", person)

@@ -50,7 +50,9 @@ def test_a_transfer_to_a_third_party_needs_written_consent(lee, purpose, dpo, in
     with pytest.raises(ValidationError):
         grant(lee, purpose, dpo, for_gain=True)  # for gain without a transferee
     grant(lee, purpose, dpo, transferee=insurer, for_gain=True, method="written", source="Signed form")
-    assert list(marketable(Customer.objects.all(), channel="email", purpose=purpose, transferee=insurer)) == [lee]
+    assert list(marketable(Customer.objects.all(), channel="email", purpose=purpose, transferee=insurer)) == [
+        lee
+    ]
     # Consent to the transfer is not consent to our own marketing.
     assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
 
@@ -123,7 +125,9 @@ def test_the_api_records_and_withdraws_consent(client, crm, lee, purpose):
             {"purpose_id": purpose.pk, "channel": "post", "source": "x"},
         )
         assert_problem(nothing, 422, kind="rule")
-    response = call(client, "post", f"/api/v1/customers/{lee.pk}/opt-outs", headers, {"channel": "sms", "source": "Call"})
+    response = call(
+        client, "post", f"/api/v1/customers/{lee.pk}/opt-outs", headers, {"channel": "sms", "source": "Call"}
+    )
     assert response.status_code == 201
 
 
@@ -131,7 +135,7 @@ def test_the_customer_privacy_page_shows_consents_and_records_opt_outs(client, d
     client.force_login(dpo)
     page = client.get(f"/customers/{chan.pk}/privacy/").content.decode()
     assert "Offers on our own products" in page and "consented" in page
-    client.post(f"/customers/{chan.pk}/privacy/opt-outs/", {"channel": "email", "source": "Phone call"})
+    client.post(f"/customers/{chan.pk}/privacy/opt-outs/", {"optout-channel": "email", "optout-source": "Phone call"})
     assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
     page = client.get(f"/customers/{chan.pk}/privacy/").content.decode()
     assert "in force" in page and "withdrawn" in page

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def customer():
-    return make_customer("C-200", "Mei Ling", "Cheung", email="cheung.meiling@example.hk", phone="+85298765432",
-                         address_line="Flat 12B, 8 Tung Chung Waterfront Road")
+    return make_customer(
+        "C-200",
+        "Mei Ling",
+        "Cheung",
+        email="cheung.meiling@example.hk",
+        phone="+85298765432",
+        address_line="Flat 12B, 8 Tung Chung Waterfront Road",
+    )
 
 
 def _reads(customer):
@@ -72,13 +78,23 @@ def test_the_reveal_endpoint_needs_a_purpose_and_is_audited(client, dpo, agent, 
             call(client, "post", f"/api/v1/customers/{customer.pk}/reveal", headers, {"purpose": "x"}), 422
         )
     response = call(
-        client, "post", f"/api/v1/customers/{customer.pk}/reveal", headers, {"purpose": "Complaint CMP-2211 follow-up"}
+        client,
+        "post",
+        f"/api/v1/customers/{customer.pk}/reveal",
+        headers,
+        {"purpose": "Complaint CMP-2211 follow-up"},
     )
     assert response.json()["email"] == "cheung.meiling@example.hk"
     masked = api_call(client, "get", f"/api/v1/customers/{customer.pk}/fields", agent).json()
     assert masked["email"] == "c***@example.hk"
     assert_problem(
-        api_call(client, "post", f"/api/v1/customers/{customer.pk}/reveal", agent, {"purpose": "Just curious today"}),
+        api_call(
+            client,
+            "post",
+            f"/api/v1/customers/{customer.pk}/reveal",
+            agent,
+            {"purpose": "Just curious today"},
+        ),
         403,
     )
 

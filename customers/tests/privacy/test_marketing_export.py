@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _csv_emails(response) -> set[str]:
-    text = b"".join(response.streaming_content if response.streaming else [response.content]).decode("utf-8-sig")
+    text = b"".join(response.streaming_content if response.streaming else [response.content]).decode(
+        "utf-8-sig"
+    )
     return {line.split(",")[5] for line in text.strip().splitlines()[1:]}
 
 
@@ -30,7 +32,9 @@ def test_only_consented_customers_who_did_not_opt_out_are_marketable(chan, wong,
     assert not marketable(Customer.objects.all(), channel="sms", purpose=purpose).exists()
 
 
-def test_the_export_page_leaves_out_the_opted_out_and_the_unconsented(client, marketer, chan, wong, lee, purpose):
+def test_the_export_page_leaves_out_the_opted_out_and_the_unconsented(
+    client, marketer, chan, wong, lee, purpose
+):
     client.force_login(marketer)
     assert client.get("/customers/marketing/").status_code == 200
     for file_format in ("csv", "xlsx"):
@@ -43,6 +47,7 @@ def test_the_export_page_leaves_out_the_opted_out_and_the_unconsented(client, ma
             assert _csv_emails(response) == {chan.email}
         else:
             sheet = load_workbook(io.BytesIO(response.content)).active
+            assert sheet is not None
             emails = {row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
             assert emails == {chan.email}
     assert wong.email.encode() not in response.content
@@ -97,6 +102,7 @@ def test_a_send_skips_the_opted_out_and_records_the_first_use_notice(
         opt_out_notice="Reply STOP",
     )
     second = MarketingExport.objects.order_by("-id").first()
+    assert second is not None
     assert list(second.lines.values_list("first_use", flat=True)) == [False]
 
 
@@ -115,12 +121,16 @@ def test_a_send_without_an_opt_out_notice_is_refused_and_writes_nothing(client, 
 
 def test_withdrawal_takes_effect_at_once(chan, purpose, dpo):
     assert marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
-    marketing.consent_withdraw(actor=dpo, customer=chan, purpose=purpose, channel="email", source="Phone call")
+    marketing.consent_withdraw(
+        actor=dpo, customer=chan, purpose=purpose, channel="email", source="Phone call"
+    )
     assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
     assert chan.consents.count() == 2, "the grant stays in the ledger as history"
 
 
-def test_an_all_channel_opt_out_stops_every_channel_and_an_express_consent_lifts_only_its_own(chan, purpose, dpo):
+def test_an_all_channel_opt_out_stops_every_channel_and_an_express_consent_lifts_only_its_own(
+    chan, purpose, dpo
+):
     grant(chan, purpose, dpo, channel="sms")
     marketing.opt_out(actor=dpo, customer=chan, channel="all", source="Letter")
     for channel in ("email", "sms"):
@@ -161,6 +171,8 @@ def test_outsiders_and_agents_cannot_export(client, outsider, no_role_user, agen
         )
         client.force_login(person)
         assert client.get("/customers/marketing/").status_code == 403
-        response = client.post("/customers/marketing/", {"do": "export", "x-channel": "email", "x-purpose": purpose.pk})
+        response = client.post(
+            "/customers/marketing/", {"do": "export", "x-channel": "email", "x-purpose": purpose.pk}
+        )
         assert response.status_code == 403
     assert not MarketingExport.objects.exists()
