@@ -135,7 +135,9 @@ def test_the_customer_privacy_page_shows_consents_and_records_opt_outs(client, d
     client.force_login(dpo)
     page = client.get(f"/customers/{chan.pk}/privacy/").content.decode()
     assert "Offers on our own products" in page and "consented" in page
-    client.post(f"/customers/{chan.pk}/privacy/opt-outs/", {"optout-channel": "email", "optout-source": "Phone call"})
+    client.post(
+        f"/customers/{chan.pk}/privacy/opt-outs/", {"optout-channel": "email", "optout-source": "Phone call"}
+    )
     assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
     page = client.get(f"/customers/{chan.pk}/privacy/").content.decode()
     assert "in force" in page and "withdrawn" in page
