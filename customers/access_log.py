@@ -26,12 +26,14 @@ from accounts.models import User
 from core import audit
 from core.models import AuditEvent
 from customers.models import AccessAlert, AccessLogCursor, CustomerAccess
+from customers.sqlbulk import insert_rows
 
 logger = logging.getLogger("steward.customers")
 
 OBJECT_TYPE = "customers.customer"
 _CHUNK = 1000  # record_access keeps at most 1000 ids per audit row
 _ACCESS_ACTIONS = (AuditEvent.Action.READ, AuditEvent.Action.EXPORT)
+_LOG_FIELDS = ("audit_seq", "customer_id", "actor_id", "actor_username", "action", "purpose", "occurred_at")
 
 
 def record_customer_reads(
@@ -84,23 +86,22 @@ def index_audit_trail(*, batch_size: int = 5000) -> int:
         for event in events:
             if event["object_type"] != OBJECT_TYPE or event["action"] not in _ACCESS_ACTIONS:
                 continue
-            ids = (
-                [event["object_id"]] if event["object_id"] else (event["changes"] or {}).get("object_ids", [])
-            )
+            changes = event["changes"] or {}
+            ids = [event["object_id"]] if event["object_id"] else changes.get("object_ids", [])
             rows += [
-                CustomerAccess(
-                    audit_seq=event["seq"],
-                    customer_id=int(customer_id),
-                    actor_id=event["actor_id"],
-                    actor_username=event["actor_username"],
-                    action=event["action"],
-                    purpose=event["purpose"],
-                    occurred_at=event["occurred_at"],
+                (
+                    event["seq"],
+                    int(customer_id),
+                    event["actor_id"],
+                    event["actor_username"],
+                    event["action"],
+                    event["purpose"],
+                    event["occurred_at"],
                 )
                 for customer_id in ids
                 if str(customer_id).isdigit()
             ]
-        CustomerAccess.objects.bulk_create(rows, batch_size=2000)
+        insert_rows(CustomerAccess, _LOG_FIELDS, rows)
         added += len(rows)
         cursor.last_seq = events[-1]["seq"]
     cursor.save(update_fields=["last_seq"])

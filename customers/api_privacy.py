@@ -506,7 +506,11 @@ def notice_send(request: HttpRequest, notice_id: ObjectId, payload: PdpNoticeSen
     return marketing.notice_send(actor=actor(request), notice=notice, via=payload.via)
 
 
-@router.get("/privacy/transferee-notices/{notice_id}/letter.pdf", summary="The notice as a PDF letter")
+@router.get(
+    "/privacy/transferee-notices/{notice_id}/letter.pdf",
+    response={200: None},
+    summary="The notice as a PDF letter",
+)
 def notice_letter(request: HttpRequest, notice_id: ObjectId) -> HttpResponse:
     notice = _notice(request, notice_id)
     body = marketing.notice_letter_pdf(actor=actor(request), notice=notice)
@@ -668,7 +672,7 @@ def access_rows(rows: Any) -> Any:
         ]
 
 
-@router.get("/privacy/access-log.csv", summary="The access log as CSV")
+@router.get("/privacy/access-log.csv", response={200: None}, summary="The access log as CSV")
 def access_csv(request: HttpRequest, filters: Query[PdpAccessQuery]) -> HttpResponse:
     rows = _access(request, filters)
     return files.download(files.table_bytes(ACCESS_COLUMNS, access_rows(rows), "csv"), "csv", "access-log")

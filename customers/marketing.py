@@ -38,6 +38,7 @@ from customers.models import (
     Transferee,
     TransfereeNotice,
 )
+from customers.sqlbulk import insert_rows
 
 logger = logging.getLogger("steward.customers")
 
@@ -578,9 +579,10 @@ def marketing_export(
         transferee=transferee,
         file_format=file_format,
     )
-    MarketingExportLine.objects.bulk_create(
-        [MarketingExportLine(export=result.record, customer_id=row["customer_id"]) for row in result.rows],
-        batch_size=2000,
+    insert_rows(
+        MarketingExportLine,
+        ["export", "customer", "first_use"],
+        ((result.record.pk, row["customer_id"], False) for row in result.rows),
     )
     return result
 
@@ -629,9 +631,10 @@ def marketing_send(
         first_notice_at=now, first_notice_channel=channel, updated_at=now
     )
     first_set = set(first)
-    MarketingExportLine.objects.bulk_create(
-        [MarketingExportLine(export=result.record, customer_id=i, first_use=i in first_set) for i in ids],
-        batch_size=2000,
+    insert_rows(
+        MarketingExportLine,
+        ["export", "customer", "first_use"],
+        ((result.record.pk, i, i in first_set) for i in ids),
     )
     if channel == MarketingChannel.EMAIL and result.rows:
         body = f"{message}\n\n{opt_out_notice}"
