@@ -253,7 +253,8 @@ def run(ctx: Context) -> list[Row]:
     ]
     table = CustomerAccess._meta.db_table
     insert = (
-        f"INSERT INTO {table} (audit_seq, customer_id, actor_id, actor_username, action, purpose, occurred_at) "
+        f"INSERT INTO {table} "
+        "(audit_seq, customer_id, actor_id, actor_username, action, purpose, occurred_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s)"
     )
 

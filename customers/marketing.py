@@ -500,19 +500,10 @@ class MarketingList:
 
 def _rows(customers: QuerySet[Customer], channel: str) -> list[dict[str, Any]]:
     contact = CONTACT_FIELD[MarketingChannel(channel)]
-    return [
-        {
-            "customer_id": row["pk"],
-            "reference": row["external_id"],
-            "given_name": row["given_name"],
-            "family_name": row["family_name"],
-            "chinese_name": row["chinese_name"],
-            "contact": row[contact],
-        }
-        for row in customers.order_by("pk").values(
-            "pk", "external_id", "given_name", "family_name", "chinese_name", contact
-        )
-    ]
+    values = customers.order_by("pk").values_list(
+        "pk", "external_id", "given_name", "family_name", "chinese_name", contact
+    )
+    return [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in values]
 
 
 def _marketing_list(
