@@ -176,3 +176,38 @@ def test_outsiders_and_agents_cannot_export(client, outsider, no_role_user, agen
         )
         assert response.status_code == 403
     assert not MarketingExport.objects.exists()
+
+
+def test_the_export_page_shows_form_errors_and_exports_nothing(client, marketer, chan, purpose):
+    client.force_login(marketer)
+    with nothing_written(MarketingExport):
+        response = client.post(
+            "/customers/marketing/",
+            {
+                "do": "export",
+                "x-channel": "email",
+                "x-purpose": purpose.pk,
+                "x-file_format": "csv",
+                "x-customer_ids": "1; drop",
+            },
+        )
+    assert response.status_code == 200
+    assert "Give customer ids as numbers" in response.content.decode()
+
+
+def test_a_list_for_a_third_party_needs_its_written_consent(client, marketer, dpo, chan, lee, purpose):
+    insurer = marketing.transferee_create(
+        actor=dpo,
+        name="Harbour Insurance Brokers Ltd",
+        transferee_class="insurance partners",
+        email="p@hib.example.hk",
+    )
+    grant(lee, purpose, dpo, transferee=insurer, method="written", source="Signed form IC-7")
+    response = api_call(
+        client,
+        "post",
+        "/api/v1/customers/marketing/exports",
+        marketer,
+        {"channel": "email", "purpose_id": purpose.pk, "transferee_id": insurer.pk},
+    )
+    assert _csv_emails(response) == {lee.email}, "Chan consented to our own offers, not to the transfer"
