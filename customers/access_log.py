@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import audit
-from core.models import AuditEvent
+from core.models import AuditChainHead, AuditEvent
 from customers.models import AccessAlert, AccessLogCursor, CustomerAccess
 from customers.sqlbulk import insert_rows
 
@@ -59,23 +59,29 @@ def record_customer_reads(
 def index_audit_trail(*, batch_size: int = 5000) -> int:
     """Add the customer reads recorded since the last run to the access log; returns rows added.
 
-    Audit rows get their sequence number under the chain-head lock, held until they commit, so
-    every committed row below the newest committed one is already visible: nothing is skipped.
+    Audit rows get their sequence number under the chain-head lock and move the head in the same
+    transaction, so every row up to the committed head is committed and visible: reading up to the
+    head and moving the cursor there skips nothing (rows of other kinds are passed over in SQL).
     """
     cursor, _ = AccessLogCursor.objects.select_for_update().get_or_create(id=1)
+    head = AuditChainHead.objects.filter(id=1).values_list("last_seq", flat=True).first() or 0
+    if head <= cursor.last_seq:
+        return 0
+    last = cursor.last_seq
     added = 0
     while True:
         events = list(
-            AuditEvent.objects.filter(seq__gt=cursor.last_seq)
+            AuditEvent.objects.filter(
+                seq__gt=last, seq__lte=head, object_type=OBJECT_TYPE, action__in=_ACCESS_ACTIONS
+            )
             .order_by("seq")
             .values(
                 "seq",
-                "object_type",
-                "action",
                 "object_id",
                 "changes",
                 "actor_id",
                 "actor_username",
+                "action",
                 "purpose",
                 "occurred_at",
             )[:batch_size]
@@ -84,8 +90,6 @@ def index_audit_trail(*, batch_size: int = 5000) -> int:
             break
         rows = []
         for event in events:
-            if event["object_type"] != OBJECT_TYPE or event["action"] not in _ACCESS_ACTIONS:
-                continue
             changes = event["changes"] or {}
             ids = [event["object_id"]] if event["object_id"] else changes.get("object_ids", [])
             rows += [
@@ -103,7 +107,8 @@ def index_audit_trail(*, batch_size: int = 5000) -> int:
             ]
         insert_rows(CustomerAccess, _LOG_FIELDS, rows)
         added += len(rows)
-        cursor.last_seq = events[-1]["seq"]
+        last = events[-1]["seq"]
+    cursor.last_seq = head
     cursor.save(update_fields=["last_seq"])
     return added
 
