@@ -90,7 +90,10 @@ def marketable(
         purpose=purpose, channel=marketing_channel, transferee=transferee, data_kind=data_kind
     )
     consented: Any = Q(_consent_action=ConsentEntry.Action.GRANT)
+    annotations: dict[str, Any] = {"_consent_action": Subquery(latest.values("action")[:1])}
     if transferee is not None:
+        # Only a transfer needs to know how the consent was given (in writing, s35K).
+        annotations["_consent_method"] = Subquery(latest.values("method")[:1])
         consented &= Q(_consent_method=ConsentEntry.Method.WRITTEN)
     else:
         transitional = MarketingState.objects.filter(
@@ -101,10 +104,7 @@ def marketable(
     return (
         customers_qs.filter(merged_into__isnull=True, anonymised_at__isnull=True)
         .exclude(**{contact: ""})
-        .annotate(
-            _consent_action=Subquery(latest.values("action")[:1]),
-            _consent_method=Subquery(latest.values("method")[:1]),
-        )
+        .annotate(**annotations)
         .filter(consented)
         .exclude(Exists(active_suppression(marketing_channel)))
     )

@@ -1,4 +1,4 @@
-"""Many plain rows into one table through the driver's ``executemany``, without building a model
+"""Many plain rows into one table with multi-row ``INSERT`` statements, without building a model
 instance per row. For append-only bookkeeping (export lines, access-log rows) written in bulk, where
 ``bulk_create`` spends most of its time constructing instances (``bench/bench_privacy.py``)."""
 
@@ -23,34 +23,31 @@ def _preparer(field: Any, connection: Any) -> Callable[[Any], Any] | None:
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, batch_size: int = 2000
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, batch_size: int = 1000
 ) -> int:
     """Insert ROWS (values in the order of FIELDS, model field names) into MODEL's table; returns the
-    count. Values are prepared as the ORM would (datetimes adapted for the database); no signals,
-    no ``save()``. Runs in the caller's transaction."""
+    count. One multi-row ``INSERT … VALUES (…), (…)`` per batch (within the database's parameter
+    limit), values prepared as the ORM would (datetimes adapted); no signals, no ``save()``. Runs in
+    the caller's transaction."""
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
     columns: list[Any] = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * len(columns))
     names = ", ".join(quote(str(column.column)) for column in columns)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"  # noqa: S608 (names from the model)
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608 (names from the model)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    limit = connection.features.max_query_params
+    per_statement = min(batch_size, limit // len(columns)) if limit else batch_size
     preparers = [_preparer(column, connection) for column in columns]
-    plain = all(p is None for p in preparers)
     iterator = iter(rows)
     total = 0
     with connection.cursor() as cursor:
-        while batch := list(islice(iterator, batch_size)):
-            if plain:
-                values: list[Any] = batch
-            else:
-                values = [
-                    [
-                        value if prep is None else prep(value)
-                        for prep, value in zip(preparers, row, strict=True)
-                    ]
-                    for row in batch
+        while batch := list(islice(iterator, per_statement)):
+            params: list[Any] = []
+            for row in batch:
+                params += [
+                    value if prep is None else prep(value) for prep, value in zip(preparers, row, strict=True)
                 ]
-            cursor.executemany(sql, values)
+            cursor.execute(head + ", ".join([one] * len(batch)), params)
             total += len(batch)
     return total
