@@ -37,6 +37,7 @@ from customers.models import (
     MarketingChannel,
     MarketingExport,
     MarketingPurpose,
+    MarketingState,
     ModelClauses,
     Processor,
     ProcessorCheck,
@@ -602,6 +603,55 @@ def marketing_send(request: HttpRequest, payload: PdpSendIn) -> Status[Marketing
 @paginate
 def export_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return MarketingExport.objects.restrict(request.user)
+
+
+class MarketingStateIn(InputSchema):
+    pre_2013_data: bool
+    purpose_ids: list[ObjectId] = Field([], max_length=50)
+
+
+class MarketingStateOut(Schema):
+    customer_id: int
+    pre_2013_data: bool
+    purpose_ids: list[int]
+    first_notice_at: datetime | None
+    first_notice_channel: str
+
+    @staticmethod
+    def resolve_purpose_ids(obj: MarketingState) -> list[int]:
+        return [] if obj.pk is None else sorted(p.pk for p in obj.pre_2013_purposes.all())
+
+
+@router.get(
+    "/{int:customer_id}/marketing-state",
+    response=MarketingStateOut,
+    summary="First-use notice (s35F) and pre-2013 data (s35D)",
+)
+def marketing_state_get(request: HttpRequest, customer_id: ObjectId) -> MarketingState:
+    customer = _customer(request, customer_id)
+    state = MarketingState.objects.restrict(request.user).filter(customer=customer).first()
+    if state is None:
+        if not request.user.has_perm("customers.view_marketingstate"):
+            raise PermissionDenied("You may not see marketing records.")
+        return MarketingState(customer=customer)
+    return state
+
+
+@router.put(
+    "/{int:customer_id}/marketing-state", response=MarketingStateOut, summary="Record pre-2013 data (s35D)"
+)
+def marketing_state_set(
+    request: HttpRequest, customer_id: ObjectId, payload: MarketingStateIn
+) -> MarketingState:
+    customer = _customer(request, customer_id)
+    purposes = list(MarketingPurpose.objects.restrict(request.user).filter(pk__in=payload.purpose_ids))
+    if len(purposes) != len(set(payload.purpose_ids)):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"purpose_ids": "Unknown purpose."})
+    return marketing.transitional_set(
+        actor=actor(request), customer=customer, pre_2013_data=payload.pre_2013_data, purposes=purposes
+    )
 
 
 # --- Field-level access, reveal and the access log (DPP4) -----------------------------------------

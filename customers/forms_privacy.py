@@ -153,6 +153,17 @@ class OptOutForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class TransitionalForm(forms.Form):
+    pre_2013_data = forms.BooleanField(
+        required=False, label="Used for direct marketing before 1 April 2013 (s35D)"
+    )
+    purposes = forms.ModelMultipleChoiceField(queryset=MarketingPurpose.objects.none(), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].queryset = MarketingPurpose.objects.restrict(user)  # type: ignore[attr-defined]
+
+
 class RevealForm(forms.Form):
     REASONS = [
         ("", "Choose…"),

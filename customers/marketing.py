@@ -641,3 +641,42 @@ def marketing_send(
 
         transaction.on_commit(send)
     return result
+
+
+# --- Transitional data (s35D) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def transitional_set(
+    *, actor: Any, customer: Customer, pre_2013_data: bool, purposes: Sequence[MarketingPurpose]
+) -> MarketingState:
+    """Record that the customer's data was used for direct marketing before 1 April 2013 for these
+    purposes (s35D): then it may still be used for them without a new consent, until the customer
+    opts out. Only the DPO records it, from the records of that time."""
+    _require(actor, "customers.change_marketingstate", "The s35D transitional record is kept by the DPO.")
+    if pre_2013_data and not purposes:
+        raise ValidationError({"purposes": "Name the purposes the data was used for before April 2013."})
+    if not pre_2013_data and purposes:
+        raise ValidationError({"purposes": "Purposes only apply to data used before April 2013."})
+    state, created = MarketingState.objects.select_for_update().get_or_create(customer=customer)
+    before = None if created else audit.snapshot(state)
+    old_purposes = sorted(state.pre_2013_purposes.values_list("pk", flat=True))
+    state.pre_2013_data = pre_2013_data
+    state.save()
+    state.pre_2013_purposes.set(purposes)
+    new_purposes = sorted(p.pk for p in purposes)
+    audit.record_change(
+        AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, state, before=before, actor=actor
+    )
+    if old_purposes != new_purposes:
+        audit.record_event(
+            AuditEvent.Action.UPDATE,
+            object_type=audit.object_type_of(state),
+            object_id=str(state.pk),
+            detail={
+                "before": {"pre_2013_purposes": old_purposes},
+                "after": {"pre_2013_purposes": new_purposes},
+            },
+            actor=actor,
+        )
+    return state

@@ -38,6 +38,7 @@ from customers.models import (
     Customer,
     MarketingExport,
     MarketingPurpose,
+    MarketingState,
     Processor,
     Suppression,
     Transferee,
@@ -232,8 +233,19 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("purpose", "transferee", "statement")[:100],
             "suppressions": Suppression.objects.restrict(user).filter(customer=customer),
             "consent_form": forms.ConsentForm(user=user, prefix="consent"),
+            "marketing_state": MarketingState.objects.filter(customer=customer).first(),
             "opt_out_form": forms.OptOutForm(prefix="optout"),
         }
+    if user.has_perm("customers.change_marketingstate"):
+        state = context.get("marketing_state")
+        context["transitional_form"] = forms.TransitionalForm(
+            user=user,
+            prefix="s35d",
+            initial={
+                "pre_2013_data": bool(state and state.pre_2013_data),
+                "purposes": list(state.pre_2013_purposes.all()) if state else [],
+            },
+        )
     if user.has_perm("customers.view_collectionrecord"):
         context |= {
             "collections": CollectionRecord.objects.restrict(user)
@@ -335,6 +347,26 @@ def customer_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
             if result.created
             else "This customer had already opted out of that channel.",
         )
+    return redirect("customers:customer_privacy", pk=pk)
+
+
+@login_required
+@require_POST
+def customer_transitional(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    form = forms.TransitionalForm(request.POST, user=request.user, prefix="s35d")
+    if form.is_valid():
+        try:
+            marketing.transitional_set(
+                actor=_actor(request),
+                customer=customer,
+                pre_2013_data=form.cleaned_data["pre_2013_data"],
+                purposes=list(form.cleaned_data["purposes"]),
+            )
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, "The s35D record is saved.")
     return redirect("customers:customer_privacy", pk=pk)
 
 

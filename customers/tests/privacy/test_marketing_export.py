@@ -211,3 +211,31 @@ def test_a_list_for_a_third_party_needs_its_written_consent(client, marketer, dp
         {"channel": "email", "purpose_id": purpose.pk, "transferee_id": insurer.pk},
     )
     assert _csv_emails(response) == {lee.email}, "Chan consented to our own offers, not to the transfer"
+
+
+def test_the_dpo_records_pre_2013_data_through_the_api_and_the_page(client, dpo, marketer, lee, purpose):
+    headers = bearer(dpo)
+    with nothing_written(MarketingState):
+        bad = call(
+            client, "put", f"/api/v1/customers/{lee.pk}/marketing-state", headers, {"pre_2013_data": True}
+        )
+    assert_problem(bad, 422, kind="rule")
+    response = call(
+        client,
+        "put",
+        f"/api/v1/customers/{lee.pk}/marketing-state",
+        headers,
+        {"pre_2013_data": True, "purpose_ids": [purpose.pk]},
+    )
+    assert response.json()["purpose_ids"] == [purpose.pk]
+    assert list(marketable(Customer.objects.all(), channel="email", purpose=purpose)) == [lee]
+    assert (
+        api_call(
+            client, "put", f"/api/v1/customers/{lee.pk}/marketing-state", marketer, {"pre_2013_data": False}
+        ).status_code
+        == 403
+    )
+    client.force_login(dpo)
+    client.post(f"/customers/{lee.pk}/privacy/s35d/", {"s35d-pre_2013_data": ""})
+    assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
+    assert "not yet marketed to" in client.get(f"/customers/{lee.pk}/privacy/").content.decode()
