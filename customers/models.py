@@ -539,7 +539,8 @@ class MarketingState(StewardModel):
 
 class MarketingExport(StewardModel):
     """A list of marketable customers taken out of Steward (a file) or sent to (a campaign): who,
-    when, for which channel, purpose and transferee, and exactly which customers."""
+    when, for which channel, purpose and transferee. A send keeps one line per customer (with the
+    s35F first-use flag); the customers of a file are in the audit trail and the access log."""
 
     class Kind(models.TextChoices):
         EXPORT = "export", "File export"
