@@ -7,6 +7,6 @@ from ninja import Router
 router = Router(tags=["customers"])
 
 # --- privacy (c2) ---
-from customers.api_privacy import router as privacy_router  # noqa: E402
+from customers.api_consent import router as privacy_router  # noqa: E402
 
 router.add_router("", privacy_router)

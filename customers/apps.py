@@ -7,4 +7,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # --- privacy (c2) ---
-        from customers import dashboard_privacy  # noqa: F401
+        from customers import dashboard_consent  # noqa: F401

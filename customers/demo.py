@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
+from customers.demo_consent import seed_consent
+
+__all__ = ["seed", "seed_consent"]
+
 
 def seed() -> None:
-    seed_privacy()
-
-
-# --- privacy (c2) ---
-
-
-def seed_privacy() -> None:
-    """PICS versions, a checkout form, consents, an opt-out, a processor with its checklist."""
-    from customers.demo_privacy import seed_privacy as load
-
-    load()
+    seed_consent()

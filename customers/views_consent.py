@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from core.access import get_restricted_or_404
 from customers import access_log, collection, field_access, files, marketing, processors
-from customers import forms_privacy as forms
-from customers.api_privacy import ACCESS_COLUMNS, access_rows
+from customers import forms_consent as forms
+from customers.api_consent import ACCESS_COLUMNS, access_rows
 from customers.consent import consent_state
 from customers.models import (
     AccessAlert,

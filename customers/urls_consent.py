@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers import views_privacy as views
+from customers import views_consent as views
 
 urlpatterns = [
     path("privacy/", views.privacy_home, name="privacy"),

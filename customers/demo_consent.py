@@ -1,4 +1,4 @@
-"""Privacy demo data (``customers.demo.seed_privacy``): Daniel Cheung (DPO) publishes two versions of
+"""Privacy demo data (``customers.demo.seed_consent``): Daniel Cheung (DPO) publishes two versions of
 the online shop's collection statement and a checkout form under the second, registers two marketing
 purposes and an insurance partner; demo customers give consent online, in writing and on a recorded
 call; one replies STOP; Harbour Call Centre is registered as a processor with its checklist; Kelvin
@@ -82,7 +82,7 @@ def _customers() -> list[Customer]:
 
 
 @transaction.atomic
-def seed_privacy(*, today: date | None = None) -> bool:
+def seed_consent(*, today: date | None = None) -> bool:
     """Load the privacy demo; returns False when it is already there."""
     if CollectionStatement.objects.exists():
         return False
