@@ -125,6 +125,29 @@ SERVICE_REPORTS_PORTAL = (
     "service.view_serviceagentmonthrollup",
     "service.view_ticket",
 )
+# --- customers: privacy (c2) ---
+# Marketing and CRM staff see customers (masked, customers.field_access), the consent ledger and the
+# opt-out list, record opt-outs, and export or send marketing lists (customers.consent.marketable
+# decides who is on them). Customer-service agents get the masked customer view only.
+CUSTOMERS_MARKETING = (
+    "customers.view_customer",
+    "customers.view_consententry",
+    "customers.view_marketingpurpose",
+    "customers.view_suppression",
+    "customers.add_suppression",
+    "customers.view_transferee",
+    "customers.view_marketingexport",
+    "customers.add_marketingexport",
+)
+# CRM staff run the collection workflow (seed 003 §2): they record consents and collections.
+CUSTOMERS_CRM = (
+    *CUSTOMERS_MARKETING,
+    "customers.add_consententry",
+    "customers.view_collectionstatement",
+    "customers.view_collectionform",
+    "customers.view_collectionrecord",
+    "customers.add_collectionrecord",
+)
 
 ROLES: dict[str, Role] = {
     r.code: r
@@ -150,7 +173,7 @@ ROLES: dict[str, Role] = {
             "CRM / IT staff",
             "Publishes partner-selection criteria and guidelines, calls for CRM strategy proposals, "
             "evaluates and integrates them.",
-            ("vendors.view_*", "proposals.*"),
+            ("vendors.view_*", "proposals.*", *CUSTOMERS_CRM),
         ),
         Role(
             CS_MANAGER,
@@ -182,7 +205,7 @@ ROLES: dict[str, Role] = {
             MARKETING,
             "Marketing",
             "Sees segments and preferences; exports only customers who consented on that channel.",
-            PROPOSALS_PANEL,
+            (*PROPOSALS_PANEL, *CUSTOMERS_MARKETING),
         ),
         Role(
             DPO,

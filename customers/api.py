@@ -20,3 +20,7 @@ router.add_router("", duplicates_router)
 from customers.api_sales import router as sales_router  # noqa: E402
 
 router.add_router("", sales_router)
+# --- collection statements, consent, field access, access log, processors (c2) ---
+from customers.api_consent import router as consent_router  # noqa: E402
+
+router.add_router("", consent_router)

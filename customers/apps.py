@@ -7,4 +7,8 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # --- privacy requests (c3): the DPO's home-dashboard panel ---
-        from customers import dashboard_privacy  # noqa: F401
+        # --- privacy (c2) ---
+        from customers import (
+            dashboard_consent,  # noqa: F401
+            dashboard_privacy,  # noqa: F401
+        )

@@ -72,3 +72,15 @@ def send_monthly_sales_report(today: str | None = None) -> int:
 
     with context.acting_as(None, channel="task"):
         return reports.monthly_report_send(today=date.fromisoformat(today) if today else None)
+
+
+# --- access log (c2) ---
+
+
+@shared_task(name="customers.tasks.check_unusual_access")
+def check_unusual_access() -> int:
+    """Hourly: index new reads into the access log and alert the DPO to unusual volumes (DPP4)."""
+    from customers import access_log
+
+    with context.acting_as(None, channel="task"):
+        return len(access_log.unusual_access_check())

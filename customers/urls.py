@@ -48,3 +48,7 @@ urlpatterns += [
     path("reports/sales/", views_sales.sales_report, name="report"),
     path("reports/sales/export.<str:fmt>", views_sales.sales_report_export, name="report_export"),
 ]
+# --- privacy (c2) ---
+from customers.urls_consent import urlpatterns as consent_urlpatterns  # noqa: E402
+
+urlpatterns += consent_urlpatterns

@@ -362,3 +362,13 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 24 * 3600,
     },
 }
+# --- customers: privacy (collection, consent, access log) ---
+# Fernet key(s) for HKID numbers, comma-separated, first one encrypts (customers/hkid.py).
+STEWARD_FIELD_KEY = env_str("STEWARD_FIELD_KEY", "", required=False)
+# Unusual reads of customer records by one user (customers.access_log): alert above these counts.
+STEWARD_ACCESS_ALERT_PER_HOUR = env_int("STEWARD_ACCESS_ALERT_PER_HOUR", 200, minimum=1)
+STEWARD_ACCESS_ALERT_PER_DAY = env_int("STEWARD_ACCESS_ALERT_PER_DAY", 1000, minimum=1)
+CELERY_BEAT_SCHEDULE["customers-unusual-access"] = {
+    "task": "customers.tasks.check_unusual_access",
+    "schedule": 3600,
+}

@@ -84,7 +84,10 @@ def test_every_operation_documents_problem_details_for_its_failures(document):
 # Webhooks authenticate by the signature of their body, not a user; each names the test that checks it.
 SIGNED_BY_SENDER = {
     ("post", "/api/v1/customers/webhooks/shopify/orders"): "X-Shopify-Hmac-Sha256: test_shopify_webhook.py",
-    ("post", "/api/v1/service/webhooks/helpdesk"): "X-Steward-Signature: service/tests/test_helpdesk_webhook.py",
+    (
+        "post",
+        "/api/v1/service/webhooks/helpdesk",
+    ): "X-Steward-Signature: service/tests/test_helpdesk_webhook.py",
 }
 
 
