@@ -18,7 +18,7 @@ from vendors.services import vendor_create
 DEMO_PASSWORD = "steward-demo"
 
 # Packages whose demo.seed() adds Hong Kong demo data, in dependency order.
-DEMO_PACKAGES = ["kpis", "vendors", "proposals"]
+DEMO_PACKAGES = ["kpis", "vendors", "customers", "service", "proposals"]
 
 VENDORS = [
     ("harbourcall", "Harbour Call Centre Ltd", Vendor.Status.ACTIVE),
