@@ -243,9 +243,16 @@ RESERVED_APPS = frozenset({"auth", "accounts", "admin", "sessions", "contenttype
 # Every signed-in person, portal users included, may manage their own API tokens
 # (ApiToken.scope_for keeps each to their own).
 EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", "accounts.change_apitoken")
-# Every staff member reads and acknowledges the guidelines assigned to them (portal users cannot
-# reach guidelines: the model has no vendor_path).
-EVERYONE += ("proposals.view_guideline", "proposals.view_guidelineversion", "proposals.add_acknowledgement")
+# Every staff member but the auditor (who only reads) reads and acknowledges the guidelines for
+# dealing with outsourcers assigned to them; portal users never reach guidelines.
+PROPOSALS_GUIDELINES = (
+    "proposals.view_guideline",
+    "proposals.view_guidelineversion",
+    "proposals.add_acknowledgement",
+)
+for _code, _role in list(ROLES.items()):
+    if _role.staff and _code not in (ADMINISTRATOR, AUDITOR):
+        ROLES[_code] = replace(_role, permissions=(*_role.permissions, *PROPOSALS_GUIDELINES))
 
 # --- v1: vendor cooperation ---
 # A vendor's portal users also see their own vendor's system interfaces and governance (reports,

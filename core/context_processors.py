@@ -16,7 +16,7 @@ NAVIGATION: list[tuple[str, str, str | None, bool]] = [
     ("Service quality", "service:qa_list", "service.view_qareview", False),  # s3: surveys, QA, staff reviews
     ("Service KPIs", "service:reports", "service.view_servicemonthlyrollup", True),  # s4 service KPI reports
     # --- customers: privacy (c2) ---
-    ("Privacy", "customers:privacy", "customers.view_collectionstatement", False),
+    ("Consent", "customers:privacy", "customers.view_collectionstatement", False),
     ("Marketing", "customers:marketing", "customers.add_marketingexport", False),
     ("Audit trail", "audit:list", "core.view_auditevent", False),
     ("People", "accounts:people", "accounts.view_user", False),

@@ -23,7 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 from core.access import get_restricted_or_404
 from core.api import InputSchema, ObjectId, actor, paginate, problem
 from service import selectors, services
-from service.models import Channel, ImportJob, Priority, SlaTarget, Team, Ticket, TicketEvent
+from service.models import ImportJob, Priority, SlaTarget, Team, Ticket, TicketChannel, TicketEvent
 from vendors.models import Vendor
 
 router = Router(tags=["service"])
@@ -46,7 +46,7 @@ class TicketIn(InputSchema):
         ..., min_length=1, max_length=100, description="The source's own id of the ticket."
     )
     subject: str = Field("", max_length=300)
-    channel: Channel = Channel.EMAIL
+    channel: TicketChannel = TicketChannel.EMAIL
     priority: Priority = Priority.NORMAL
     customer_tier: str = Field("", max_length=12)
     team: str = Field("", max_length=40, description="A team code set up in Steward.")
@@ -82,7 +82,7 @@ class TicketOut(Schema):
     source: str
     external_id: str
     subject: str
-    channel: Channel
+    channel: TicketChannel
     priority: Priority
     status: Ticket.Status
     customer_tier: str
@@ -152,7 +152,7 @@ class TicketIngestOut(IngestOut):
 
 class TicketQuery(Schema):
     period: str = Field("", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$", description="Month opened, YYYY-MM (HKT).")
-    channel: Channel | None = None
+    channel: TicketChannel | None = None
     priority: Priority | None = None
     status: Ticket.Status | None = None
     team: ObjectId | None = None

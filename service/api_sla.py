@@ -24,12 +24,12 @@ from service.models import (
     BusinessCalendar,
     BusinessTimeframe,
     CalendarHoliday,
-    Channel,
     Priority,
     SlaPolicy,
     SlaTarget,
     Team,
     Ticket,
+    TicketChannel,
     TicketSla,
 )
 from service.sla import FIGURE_FIELDS
@@ -128,7 +128,7 @@ class SlaPolicyIn(InputSchema):
     description: str = Field("", max_length=500)
     active: bool = True
     priorities: list[Priority] = Field(default_factory=list, description="Empty: any priority.")
-    channels: list[Channel] = Field(default_factory=list, description="Empty: any channel.")
+    channels: list[TicketChannel] = Field(default_factory=list, description="Empty: any channel.")
     customer_tiers: list[str] = Field(default_factory=list, max_length=20, description="Empty: any tier.")
     team_ids: list[ObjectId] = Field(default_factory=list, max_length=100, description="Empty: any team.")
     calendar_id: ObjectId
@@ -144,7 +144,7 @@ class SlaPolicyPatch(InputSchema):
     description: str | None = Field(None, max_length=500)
     active: bool | None = None
     priorities: list[Priority] | None = None
-    channels: list[Channel] | None = None
+    channels: list[TicketChannel] | None = None
     customer_tiers: list[str] | None = Field(None, max_length=20)
     team_ids: list[ObjectId] | None = Field(None, max_length=100)
     calendar_id: ObjectId | None = None

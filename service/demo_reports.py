@@ -57,7 +57,7 @@ DEMO_AGENTS = [
 
 def _demo_tickets(today: date) -> None:
     """Six months of tickets with stored figures, when no ingest has loaded any (bulk, seeded)."""
-    from service.models import Agent, Channel, Priority, SlaTarget, Team, Ticket, TicketEvent, TicketSla
+    from service.models import Agent, Priority, SlaTarget, Team, Ticket, TicketChannel, TicketEvent, TicketSla
 
     if Ticket.objects.exists():
         return
@@ -111,7 +111,7 @@ def _demo_tickets(today: date) -> None:
                             "Delivery to Tsuen Wan",
                         ]
                     ),
-                    channel=rng.choice(Channel.values),
+                    channel=rng.choice(TicketChannel.values),
                     priority=rng.choices(Priority.values, weights=[2, 6, 2, 1])[0],
                     status=Ticket.Status.RESOLVED if resolved else Ticket.Status.OPEN,
                     team=agent.team,

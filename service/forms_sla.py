@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from service.models import BusinessCalendar, CalendarHoliday, Channel, Priority, Team, Weekday
+from service.models import BusinessCalendar, CalendarHoliday, Priority, Team, TicketChannel, Weekday
 from service.sla_services import Timeframe, clock, parse_clock
 
 _DAY_NAMES = {label.lower()[:3]: value for value, label in Weekday.choices}
@@ -88,7 +88,10 @@ class PolicyForm(forms.Form):
         choices=Priority.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="None: any."
     )
     channels = forms.MultipleChoiceField(
-        choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="None: any."
+        choices=TicketChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None: any.",
     )
     customer_tiers = forms.CharField(
         max_length=200, required=False, help_text="Comma-separated, e.g. “vip, gold”; empty: any."

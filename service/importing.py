@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from core import audit
 from core.models import AuditEvent
-from service.models import Channel, Priority, Ticket, TicketEvent
+from service.models import Priority, Ticket, TicketChannel, TicketEvent
 from service.signals import ticket_events_changed
 
 # The flat format, in this order (a CSV header may list them in any order).
@@ -81,7 +81,7 @@ _LIMITS = {
 }
 KINDS = frozenset(TicketEvent.Kind.values)
 STATUSES = frozenset(Ticket.Status.values)
-CHANNELS = frozenset(Channel.values)
+CHANNELS = frozenset(TicketChannel.values)
 PRIORITIES = frozenset(Priority.values)
 DEFAULT_SOURCE = "steward"
 CHUNK_ROWS = 20_000

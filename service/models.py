@@ -76,7 +76,7 @@ class Agent(StewardModel):
         return self.name
 
 
-class Channel(models.TextChoices):
+class TicketChannel(models.TextChoices):
     EMAIL = "email", "E-mail"
     CHAT = "chat", "Live chat"
     PHONE = "phone", "Phone"
@@ -112,7 +112,7 @@ class Ticket(StewardModel):
     source = models.CharField(max_length=40, default="steward")
     external_id = models.CharField(max_length=100)
     subject = models.CharField(max_length=300, blank=True)
-    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.EMAIL)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.EMAIL)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     customer_tier = models.CharField(max_length=12, blank=True)

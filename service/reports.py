@@ -24,7 +24,7 @@ from kpis import formula, scoring
 from kpis import periods as period_math
 from kpis.models import KpiVersion
 from service import measures
-from service.models import Channel, Priority, SlaTarget, Ticket
+from service.models import Priority, SlaTarget, Ticket, TicketChannel
 from service.report_models import (
     BUCKET_EDGES,
     FIRST_RESPONSE_BUCKETS,
@@ -130,8 +130,8 @@ class Filters:
 def parse_filters(data: Mapping[str, Any]) -> Filters:
     errors: dict[str, str] = {}
     channel = str(data.get("channel") or "")
-    if channel and channel not in Channel.values:
-        errors["channel"] = f"Choose one of {', '.join(Channel.values)}."
+    if channel and channel not in TicketChannel.values:
+        errors["channel"] = f"Choose one of {', '.join(TicketChannel.values)}."
     priority = str(data.get("priority") or "")
     if priority and priority not in Priority.values:
         errors["priority"] = f"Choose one of {', '.join(Priority.values)}."
@@ -418,7 +418,7 @@ def _backlog_by(user: Any, period: ReportPeriod, filters: Filters, group: str | 
 
 def _row_label(group_by: str, key: Any, name: Any) -> str:
     if group_by == "channel":
-        return str(Channel(key).label) if key in Channel.values else str(key)
+        return str(TicketChannel(key).label) if key in TicketChannel.values else str(key)
     if key is None:
         return IN_HOUSE if group_by == "vendor" else "(none)"
     return str(name)

@@ -29,10 +29,10 @@ from service.models import (
     BusinessCalendar,
     BusinessTimeframe,
     CalendarHoliday,
-    Channel,
     Priority,
     SlaPolicy,
     Team,
+    TicketChannel,
     Weekday,
 )
 
@@ -355,8 +355,8 @@ def _check_conditions(priorities: Sequence[str], channels: Sequence[str]) -> Non
     errors: dict[str, str] = {}
     if bad := [p for p in priorities if p not in Priority.values]:
         errors["priorities"] = f"Unknown priorities: {', '.join(bad)} (use {', '.join(Priority.values)})."
-    if bad := [c for c in channels if c not in Channel.values]:
-        errors["channels"] = f"Unknown channels: {', '.join(bad)} (use {', '.join(Channel.values)})."
+    if bad := [c for c in channels if c not in TicketChannel.values]:
+        errors["channels"] = f"Unknown channels: {', '.join(bad)} (use {', '.join(TicketChannel.values)})."
     if errors:
         raise ValidationError(errors)
 

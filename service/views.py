@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from accounts.models import User
 from service import forms, selectors, services
 from service.api_ingest import error_report
-from service.models import Channel, Priority, Ticket
+from service.models import Priority, Ticket, TicketChannel
 
 TICKET_PAGE_SIZE = 50
 
@@ -37,7 +37,7 @@ def _filters(request: HttpRequest) -> selectors.TicketFilters:
     get = request.GET
     return selectors.TicketFilters(
         period=get.get("period", "") if selectors.month_bounds(get.get("period", "")) else "",
-        channel=get.get("channel", "") if get.get("channel") in Channel.values else "",
+        channel=get.get("channel", "") if get.get("channel") in TicketChannel.values else "",
         priority=get.get("priority", "") if get.get("priority") in Priority.values else "",
         status=get.get("status", "") if get.get("status") in Ticket.Status.values else "",
         team=_int(get.get("team")),
@@ -61,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "page": page,
         "query": query.urlencode(),
-        "channels": Channel.choices,
+        "channels": TicketChannel.choices,
         "priorities": Priority.choices,
         "statuses": Ticket.Status.choices,
         "teams": list(selectors.team_choices(user=user)),

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.uploads import check_upload
 from service import benchmarks, measures, report_charts, report_exports, report_services, reports
 from service.api_reports import REPORT_PERM
-from service.models import Agent, Channel, Priority, Team
+from service.models import Agent, Priority, Team, TicketChannel
 from service.report_models import ServiceBenchmark, ServiceKpiRules
 from vendors.models import Vendor
 
@@ -46,7 +46,7 @@ def _need(request: HttpRequest, perm: str) -> None:
 class ReportFilterForm(forms.Form):
     period = forms.CharField(required=False, help_text=reports.PERIOD_HELP)
     group_by = forms.ChoiceField(choices=[(g, g.title()) for g in reports.GROUPS], required=False)
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    channel = forms.ChoiceField(choices=[("", "All channels"), *TicketChannel.choices], required=False)
     priority = forms.ChoiceField(choices=[("", "All priorities"), *Priority.choices], required=False)
     team = forms.ChoiceField(required=False)
     agent = forms.ChoiceField(required=False)

@@ -12,8 +12,8 @@ from service.report_models import ServiceBenchmark, ServiceMonthlyRollup
 
 @pytest.mark.django_db
 def test_seed_reports_builds_scorecards_benchmarks_and_rollups():
-    call_command("seed_demo", stdout=None)
-    assert demo.seed_reports() is True
+    call_command("seed_demo", stdout=None)  # seed_demo loads the service demo, reports included
+    assert demo.seed_reports() is False  # …once
     assert ServiceMonthlyRollup.objects.exists()
     assert ServiceBenchmark.objects.filter(illustrative=True).count() == 5
     assert all("not a real publication" in b.definition for b in ServiceBenchmark.objects.all())

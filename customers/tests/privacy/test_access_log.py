@@ -35,11 +35,11 @@ def test_reads_are_logged_per_customer_and_per_user(client, dpo, agent, customer
     listing = api_call(client, "get", f"/api/v1/customers/privacy/access-log?user_id={agent.pk}", dpo).json()
     assert [i["customer_id"] for i in listing["items"]] == [first.pk]
     client.force_login(dpo)
-    csv = client.get(f"/customers/privacy/access-log/?customer={first.pk}&format=csv").content.decode(
+    csv = client.get(f"/customers/consent/access-log/?customer={first.pk}&format=csv").content.decode(
         "utf-8-sig"
     )
     assert "COR-88" in csv and csv.count("\n") == 3
-    page = client.get(f"/customers/privacy/access-log/?customer={first.pk}").content.decode()
+    page = client.get(f"/customers/consent/access-log/?customer={first.pk}").content.decode()
     assert "kelvin" in page and "COR-88" in page
 
 
@@ -78,9 +78,9 @@ def test_the_dpo_acknowledges_an_alert(client, settings, dpo, agent, customers):
         customer_fields_for(agent, customer)
     (alert,) = access_log.unusual_access_check(now=timezone.now() + timedelta(hours=1))
     client.force_login(dpo)
-    assert "kelvin" in client.get("/customers/privacy/access-alerts/").content.decode()
+    assert "kelvin" in client.get("/customers/consent/access-alerts/").content.decode()
     client.post(
-        f"/customers/privacy/access-alerts/{alert.pk}/acknowledge/", {"note": "Bulk callback list, approved"}
+        f"/customers/consent/access-alerts/{alert.pk}/acknowledge/", {"note": "Bulk callback list, approved"}
     )
     alert.refresh_from_db()
     assert alert.acknowledged_by == dpo
@@ -104,5 +104,5 @@ def test_the_access_log_is_the_dpo_and_auditors_business(
         assert response.status_code == 403, response.content
         assert_outsider_blocked(client, person, "get", "/api/v1/customers/privacy/access-alerts")
         client.force_login(person)
-        assert client.get("/customers/privacy/access-log/").status_code == 403
+        assert client.get("/customers/consent/access-log/").status_code == 403
     assert api_call(client, "get", "/api/v1/customers/privacy/access-log", auditor).json()["count"] == 1

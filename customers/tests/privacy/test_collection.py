@@ -166,22 +166,22 @@ def test_the_pages_draft_publish_and_add_a_form(client, dpo):
         "consequence_given_name": "We cannot address you.",
         "level_email": "voluntary",
     }
-    response = client.post("/customers/privacy/statements/new/", data)
+    response = client.post("/customers/consent/statements/new/", data)
     statement = CollectionStatement.objects.get()
     assert response.status_code == 302 and statement.item("email") == {
         "field": "email",
         "obligatory": False,
         "consequence": "",
     }
-    client.post(f"/customers/privacy/statements/{statement.pk}/publish/")
+    client.post(f"/customers/consent/statements/{statement.pk}/publish/")
     statement.refresh_from_db()
     assert statement.status == "published"
     client.post(
-        f"/customers/privacy/statements/{statement.pk}/forms/new/",
+        f"/customers/consent/statements/{statement.pk}/forms/new/",
         {"name": "Store tablet", "channel": "store", "level_given_name": "obligatory"},
     )
-    assert "Store tablet" in client.get("/customers/privacy/").content.decode()
-    assert client.get(f"/customers/privacy/statements/{statement.pk}/edit/").status_code == 302
+    assert "Store tablet" in client.get("/customers/consent/").content.decode()
+    assert client.get(f"/customers/consent/statements/{statement.pk}/edit/").status_code == 302
 
 
 def test_outsiders_reach_no_statements(client, outsider, no_role_user, published):
@@ -191,4 +191,4 @@ def test_outsiders_reach_no_statements(client, outsider, no_role_user, published
             client, person, "post", f"/api/v1/customers/privacy/statements/{published.pk}/new-version"
         )
         client.force_login(person)
-        assert client.get("/customers/privacy/").status_code == 403
+        assert client.get("/customers/consent/").status_code == 403

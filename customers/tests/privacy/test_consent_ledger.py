@@ -81,14 +81,14 @@ def test_an_opt_out_withdraws_consents_and_owes_the_third_party_a_written_notice
     assert not again.created, "an opt-out in force already covers e-mail"
     notice = TransfereeNotice.objects.get()
     client.force_login(dpo)
-    letter = client.get(f"/customers/privacy/notices/{notice.pk}/letter.pdf")
+    letter = client.get(f"/customers/consent/notices/{notice.pk}/letter.pdf")
     assert letter.status_code == 200 and letter.content.startswith(b"%PDF")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/customers/privacy/notices/{notice.pk}/send/", {"via": "email"})
+        client.post(f"/customers/consent/notices/{notice.pk}/send/", {"via": "email"})
     notice.refresh_from_db()
     assert notice.sent_via == "email" and notice.sent_at is not None
     assert mailoutbox[0].to == [insurer.email] and "section 35G" in mailoutbox[0].body
-    assert client.get("/customers/privacy/opt-outs/").status_code == 200
+    assert client.get("/customers/consent/opt-outs/").status_code == 200
 
 
 def test_the_api_records_and_withdraws_consent(client, crm, lee, purpose):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.testing.factories import UserFactory
-from customers.demo import seed_privacy
+from customers.demo import seed_consent
 from customers.models import CollectionStatement, ConsentEntry, Processor, Suppression
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +15,8 @@ def test_the_privacy_demo_loads_once():
     UserFactory(username="dpo", roles=["data_protection_officer"])
     UserFactory(username="crm.staff", roles=["crm_staff"])
     UserFactory(username="cs.agent", roles=["cs_agent"])
-    seed_privacy()
-    seed_privacy()
+    seed_consent()
+    seed_consent()
     assert list(CollectionStatement.objects.values_list("version", "status")) == [
         (2, "published"),
         (1, "published"),

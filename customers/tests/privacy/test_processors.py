@@ -149,8 +149,8 @@ def test_the_api_and_pages(client, dpo, vendor, flow, processor):
         )
     assert_problem(bad, 422)
     client.force_login(dpo)
-    assert "Answers customer calls" in client.get("/customers/privacy/processors/").content.decode()
-    client.post(f"/customers/privacy/processors/{processor.pk}/", {"item": "retention", "answer": "no"})
+    assert "Answers customer calls" in client.get("/customers/consent/processors/").content.decode()
+    client.post(f"/customers/consent/processors/{processor.pk}/", {"item": "retention", "answer": "no"})
     assert processor.checks.filter(item="retention").exists()
 
 
