@@ -324,9 +324,15 @@ def channel_allowed(customer: Customer, channel: str) -> tuple[bool, str]:
     """Whether the link may go to CUSTOMER by CHANNEL, and why not.
 
     The value must pass validation (a link is never sent to an address we know is wrong), and an
-    SMS needs the e-mail-to-SMS gateway configured. The customer's opt-outs are checked by the
-    consent ledger's suppression list where it exists (wired in at merge with the consent work).
+    SMS needs the e-mail-to-SMS gateway configured. A channel the customer opted out of (the
+    consent ledger's suppression list, on that channel or on all) is never used.
     """
+    from customers.consent import is_suppressed
+
+    if channel in (SelfServiceLink.Channel.EMAIL, SelfServiceLink.Channel.SMS) and is_suppressed(
+        customer=customer, channel=channel
+    ):
+        return False, f"The customer opted out of {SelfServiceLink.Channel(channel).label} messages."
     if channel == SelfServiceLink.Channel.EMAIL:
         if not customer.email or email_problem(customer.email):
             return False, "The customer has no valid e-mail address."

@@ -184,6 +184,29 @@ def test_links_go_only_to_valid_addresses_and_are_logged(client, dpo):
     assert "siuming" not in json.dumps(row.changes)
 
 
+def test_no_link_goes_through_a_channel_the_customer_opted_out_of(client, dpo):
+    from django.utils import timezone
+
+    from customers.models import Suppression
+
+    customer = make_customer()
+    Suppression.objects.create(
+        customer=customer, channel="email", occurred_at=timezone.now(), source="unsubscribe link"
+    )
+    response = api_call(
+        client,
+        "post",
+        "/api/v1/customers/quality/links",
+        dpo,
+        {"customer_id": customer.pk, "channel": "email"},
+    )
+    assert "opted out" in str(assert_problem(response, 422))
+    assert not SelfServiceLink.objects.exists()
+    Suppression.objects.update(lifted_at=timezone.now())
+    sent = api_call(client, "post", "/api/v1/customers/quality/links", dpo, {"customer_id": customer.pk})
+    assert sent.status_code == 201
+
+
 def test_outsiders_and_marketing_cannot_reach_the_quality_queue(client, dpo, outsider, no_role_user):
     make_customer(email="nope")
     quality.quality_check(actor=dpo)
