@@ -42,6 +42,14 @@ from vendors.models import Vendor
 router = Router(tags=["proposals"])
 
 
+def _needs(request: HttpRequest, permission: str) -> User:
+    """The caller, if their role grants PERMISSION (lists that are not querysets have no restrict)."""
+    user = actor(request)
+    if not user.has_perm(permission):
+        raise PermissionDenied("Your role does not include this part of the proposals process.")
+    return user
+
+
 def _vendors(user: User, ids: list[int], field: str) -> list[Vendor]:
     found = list(Vendor.objects.restrict(user).filter(pk__in=ids))
     if len(found) != len(set(ids)):
@@ -192,7 +200,7 @@ def guideline_create(request: HttpRequest, payload: GuidelineIn) -> Status[Guide
     "/guidelines/outstanding", response=list[GuidelineVersionOut], summary="Guidelines I must acknowledge"
 )
 def guideline_outstanding(request: HttpRequest) -> list[GuidelineVersion]:
-    return services.outstanding_guidelines(actor(request))
+    return services.outstanding_guidelines(_needs(request, "proposals.view_guideline"))
 
 
 @router.post(
@@ -692,7 +700,7 @@ class CompleteIn(InputSchema):
 
 @router.get("/strategy", response=list[ObjectiveOut], summary="The combined CRM strategy")
 def strategy(request: HttpRequest) -> list[Objective]:
-    return list(selectors.strategy(user=request.user))
+    return list(selectors.strategy(user=_needs(request, "proposals.view_objective")))
 
 
 @router.post("/objectives", response={201: ObjectiveOut}, summary="Add a company objective")
@@ -761,6 +769,7 @@ def milestone_complete(request: HttpRequest, milestone_id: ObjectId, payload: Co
 
 @router.get("/portfolio", response=dict[str, list[dict[str, Any]]], summary="Every proposal by stage")
 def portfolio(request: HttpRequest) -> dict[str, list[dict[str, Any]]]:
+    _needs(request, "proposals.view_proposal")
     return {
         stage: [{"id": p.pk, "call": p.call.title, "vendor": p.vendor.name} for p in items]
         for stage, items in selectors.portfolio(user=request.user).items()
@@ -771,6 +780,7 @@ def portfolio(request: HttpRequest) -> dict[str, list[dict[str, Any]]]:
     "/balance", response=list[dict[str, Any]], summary="Cost, benefit and the vendor's share per proposal"
 )
 def balance(request: HttpRequest) -> list[dict[str, Any]]:
+    _needs(request, "proposals.view_initiative")
     return [
         {
             "vendor": b.vendor,

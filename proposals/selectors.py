@@ -322,7 +322,7 @@ def strategy(*, user: User | Any) -> QuerySet[Objective]:
     )
     # django-stubs cannot type a reverse relation's Prefetch on a restricted queryset.
     by_objective = Prefetch("initiatives", queryset=initiatives)
-    return Objective.objects.prefetch_related(by_objective).order_by("code")  # type: ignore[arg-type]
+    return Objective.objects.restrict(user).prefetch_related(by_objective).order_by("code")
 
 
 def portfolio(*, user: User | Any) -> dict[str, list[Proposal]]:

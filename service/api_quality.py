@@ -44,7 +44,11 @@ def _need(request: HttpRequest, perm: str, message: str) -> None:
 
 def _month(value: str) -> period_math.Period:
     year, month = value.split("-")
-    return period_math.period_containing(period_math.MONTH, date(int(year), int(month), 1))
+    try:
+        first = date(int(year), int(month), 1)
+    except ValueError:
+        raise ValidationError({"month": f"{value!r} is not a month (YYYY-MM)."}) from None
+    return period_math.period_containing(period_math.MONTH, first)
 
 
 # --- Surveys --------------------------------------------------------------------------------------

@@ -199,6 +199,11 @@ class RulesIn(InputSchema):
     filing: ServiceKpiRules.Filing
 
 
+# Tickets older than this or dated further ahead are typing mistakes, not history: a rebuild over
+# centuries would also build a month list no database accepts in one statement.
+MIN_REBUILD_YEAR, MAX_REBUILD_YEAR = 2000, 2100
+
+
 class RebuildIn(InputSchema):
     start: IsoDate | None = None
     end: IsoDate | None = None
@@ -334,6 +339,9 @@ def rollups_rebuild_endpoint(request: HttpRequest, payload: RebuildIn) -> Any:
         raise PermissionDenied("Rebuilding the rollups needs the customer-service manager role.")
     if payload.start and payload.end and payload.end <= payload.start:
         raise ValidationError({"end": "The end comes after the start."})
+    for name, day in (("start", payload.start), ("end", payload.end)):
+        if day is not None and not MIN_REBUILD_YEAR <= day.year <= MAX_REBUILD_YEAR:
+            raise ValidationError({name: f"Give a date between {MIN_REBUILD_YEAR} and {MAX_REBUILD_YEAR}."})
     return rollups_rebuild(start=payload.start, end=payload.end)
 
 
