@@ -173,7 +173,8 @@ ROLES: dict[str, Role] = {
             "CRM / IT staff",
             "Publishes partner-selection criteria and guidelines, calls for CRM strategy proposals, "
             "evaluates and integrates them.",
-            ("vendors.view_*", "proposals.*", *CUSTOMERS_CRM),
+            # change_idea: CRM staff turn an accepted idea from the liaison log into a call for proposals.
+            ("vendors.view_*", "vendors.change_idea", "proposals.*", *CUSTOMERS_CRM),
         ),
         Role(
             CS_MANAGER,

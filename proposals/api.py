@@ -338,6 +338,26 @@ def call_create(request: HttpRequest, payload: CallIn) -> Status[Call]:
     return Status(201, call)
 
 
+class FromIdeaIn(InputSchema):
+    idea_id: ObjectId
+    deadline: UtcDateTime
+    required_sections: list[str] | None = Field(None, max_length=8)
+
+
+@router.post(
+    "/calls/from-idea",
+    response={201: CallOut},
+    summary="Turn an accepted idea from the liaison log into a proposal: an open call to its vendor",
+)
+def call_from_idea(request: HttpRequest, payload: FromIdeaIn) -> Status[Call]:
+    from vendors.models import Idea
+
+    user = actor(request)
+    idea = get_restricted_or_404(Idea, user=user, pk=payload.idea_id)
+    extra = {"required_sections": payload.required_sections} if payload.required_sections else {}
+    return Status(201, services.call_from_idea(actor=user, idea=idea, deadline=payload.deadline, **extra))
+
+
 @router.get("/calls/{call_id}", response=CallOut, summary="One call")
 def call_detail(request: HttpRequest, call_id: ObjectId) -> Call:
     return selectors.call_get(user=request.user, pk=call_id)

@@ -165,6 +165,14 @@ class Call(StewardModel):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source_idea = models.ForeignKey(
+        "vendors.Idea",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        help_text="The vendor's idea (from the liaison ideas log) this call turned into a proposal.",
+    )
 
     vendor_path: ClassVar[str | None] = "invitations__vendor_id"
 

@@ -50,7 +50,7 @@ from proposals.models import (
     Section,
     Stage,
 )
-from vendors.models import ServiceCategory, Vendor
+from vendors.models import Idea, ServiceCategory, Vendor
 
 COMPONENT_FIELDS = tuple(name for name, _ in COMPONENT_FIELDS_LABELS)
 COMPONENT_MONEY = ("cost", "expected_benefit")
@@ -388,6 +388,44 @@ def call_create(
         RubricWeight.objects.create(call=call, criterion=criterion, weight=weight)
     _created(call, actor)
     return call
+
+
+@transaction.atomic
+def call_from_idea(
+    *,
+    actor: User,
+    idea: Idea,
+    deadline: datetime,
+    required_sections: Sequence[str] = (Section.OBJECTIVES, Section.INITIATIVES, Section.KPIS, Section.COST),
+) -> Call:
+    """Turn an accepted idea from the liaison log into a proposal (issue 5 item 6): a call to the
+    idea's vendor to write it up as a proposal, linked both ways and opened at once."""
+    from vendors.cooperation import idea_decide
+
+    if idea.status != Idea.Status.ACCEPTED:
+        raise ValidationError(
+            {"idea": f"Only an accepted idea becomes a proposal; this one is {idea.get_status_display()}."}
+        )
+    objectives = idea.description
+    if idea.expected_benefit:
+        objectives += f"\n\nExpected benefit: {idea.expected_benefit}"
+    call = call_create(
+        actor=actor,
+        title=idea.title,
+        objectives=objectives,
+        required_sections=required_sections,
+        deadline=deadline,
+        vendors=[idea.vendor],
+    )
+    call.source_idea = idea
+    call.save(update_fields=["source_idea", "updated_at"])
+    idea_decide(
+        actor=actor,
+        idea=idea,
+        status=Idea.Status.PROPOSAL,
+        proposal_reference=f"Call #{call.pk}: {call.title}",
+    )
+    return call_set_status(actor=actor, call=call, status=Call.Status.OPEN)
 
 
 @transaction.atomic

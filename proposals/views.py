@@ -236,6 +236,9 @@ def call_create(request: HttpRequest) -> HttpResponse:
     _need(request, "proposals.add_call")
     user = _actor(request)
     errors: dict[str, str] = {}
+    idea_id = request.GET.get("idea") or request.POST.get("idea") or ""
+    if idea_id.isdigit():
+        return _call_from_idea(request, user, int(idea_id))
     if request.method == "POST":
         try:
             vendor_ids = [int(v) for v in request.POST.getlist("vendors") if v.isdigit()]
@@ -262,6 +265,34 @@ def call_create(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "posted": request.POST,
         },
+        status=400 if errors else 200,
+    )
+
+
+def _call_from_idea(request: HttpRequest, user: User, idea_id: int) -> HttpResponse:
+    """The call-create page for an accepted idea: the idea's text becomes the objectives and its
+    vendor the one invited; saving opens the call and marks the idea as turned into a proposal."""
+    from vendors.models import Idea
+
+    idea = get_restricted_or_404(Idea, user=user, pk=idea_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            call = services.call_from_idea(
+                actor=user,
+                idea=idea,
+                deadline=_local_datetime(request.POST.get("deadline", "")) or timezone.now(),
+                required_sections=request.POST.getlist("sections"),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, f"The idea is now a call for proposals to {idea.vendor.name}.")
+            return redirect("proposals:call", pk=call.pk)
+    return render(
+        request,
+        "proposals/call_from_idea.html",
+        {"idea": idea, "sections": Section.choices, "errors": errors, "posted": request.POST},
         status=400 if errors else 200,
     )
 

@@ -725,6 +725,7 @@ class ReviewDossierOut(Schema):
     obligations_missed: int
     open_actions: int
     ideas_by_status: dict[str, int]
+    proposals: list[dict[str, Any]]
 
 
 class CooperationReviewDetailOut(CooperationReviewOut):
@@ -807,6 +808,7 @@ def _dossier(request: HttpRequest, review: CooperationReview) -> dict[str, Any]:
         "obligations_missed": compliance.missed if compliance else 0,
         "open_actions": len(dossier.open_actions),
         "ideas_by_status": dossier.ideas_by_status,
+        "proposals": dossier.proposals,
     }
 
 

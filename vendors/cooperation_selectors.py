@@ -217,6 +217,8 @@ class Dossier:
     open_actions: list[ActionItem] = field(default_factory=list)
     ideas: list[Idea] = field(default_factory=list)
     ideas_by_status: dict[str, int] = field(default_factory=dict)
+    # CRM strategy proposals (proposals package): status, and components adopted / adapted / rejected.
+    proposals: list[dict[str, Any]] = field(default_factory=list)
     fees: Decimal = Decimal(0)
     months_in_force: int = 0
 
@@ -256,6 +258,7 @@ class Dossier:
             "obligations_missed": compliance.missed if compliance else 0,
             "open_actions": len(self.open_actions),
             "ideas_by_status": self.ideas_by_status,
+            "proposals": [{k: v for k, v in p.items() if k != "id"} for p in self.proposals],
         }
 
 
@@ -273,6 +276,40 @@ def _months(start: date, end: date) -> list[date]:
         months.append(month)
         month = schedules.add_months(month, 1)
     return months
+
+
+def _proposals(user: Any, vendor_id: int, start: date, end: date) -> list[dict[str, Any]]:
+    """The vendor's CRM proposals whose call closed in the period or is still undecided, with the
+    outcome of their components (one query)."""
+    from proposals.models import ComponentDecision, Proposal
+
+    rows = (
+        Proposal.objects.restrict(user)
+        .filter(vendor_id=vendor_id)
+        .filter(
+            Q(call__deadline__date__gte=start, call__deadline__date__lte=end)
+            | ~Q(status__in=[Proposal.Status.DECIDED, Proposal.Status.WITHDRAWN])
+        )
+        .values("pk", "call__title", "status")
+        .annotate(
+            adopted=Count("decisions", filter=Q(decisions__outcome=ComponentDecision.Outcome.ADOPT)),
+            adapted=Count("decisions", filter=Q(decisions__outcome=ComponentDecision.Outcome.ADAPT)),
+            rejected=Count("decisions", filter=Q(decisions__outcome=ComponentDecision.Outcome.REJECT)),
+        )
+        .order_by("call__deadline")[:50]
+    )
+    labels = dict(Proposal.Status.choices)
+    return [
+        {
+            "id": row["pk"],
+            "call": row["call__title"],
+            "status": str(labels[row["status"]]),
+            "adopted": row["adopted"],
+            "adapted": row["adapted"],
+            "rejected": row["rejected"],
+        }
+        for row in rows
+    ]
 
 
 def review_dossier(*, user: Any, review: CooperationReview) -> Dossier:
@@ -336,6 +373,7 @@ def review_dossier(*, user: Any, review: CooperationReview) -> Dossier:
     dossier.ideas_by_status = {
         row["status"]: row["n"] for row in relevant.order_by().values("status").annotate(n=Count("pk"))
     }
+    dossier.proposals = _proposals(user, review.vendor_id, start, end)
     # Fees: the monthly fee of the agreed version in force on the first day of each month of the period
     # (one query for the versions; a loop over at most twelve months, not over rows).
     versions = list(

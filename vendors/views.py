@@ -159,6 +159,15 @@ def vendor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from vendors import views_cooperation  # v1: interfaces, staff, reviews… (imports this module)
 
     context.update(views_cooperation.vendor_sections(request, vendor))
+    # Prequalification against the partner-selection criteria (proposals, issue 6 item 1).
+    from proposals.models import Prequalification
+
+    context["prequalifications"] = (
+        Prequalification.objects.restrict(request.user)
+        .filter(vendor=vendor)
+        .select_related("criteria_set")
+        .order_by("-created_at")[:5]
+    )
     return render(request, "vendors/vendor_detail.html", context)
 
 

@@ -315,3 +315,48 @@ def test_a_review_is_scheduled_from_the_contract_page(client, scored_contract, v
     )
     review = CooperationReview.objects.get()
     assert response["Location"] == f"/vendors/reviews/{review.pk}/"
+
+
+def test_the_dossier_lists_the_vendors_proposals_and_their_outcomes(qbr, vendor_manager, other_vendor):
+    from proposals.models import Call, ComponentDecision, Invitation, Proposal, ProposalVersion
+
+    def proposal_of(vendor: Vendor, title: str, deadline: datetime) -> Proposal:
+        call = Call.objects.create(
+            title=title,
+            objectives="o",
+            required_sections=["objectives"],
+            deadline=deadline,
+            created_by=vendor_manager,
+        )
+        Invitation.objects.create(call=call, vendor=vendor)
+        return Proposal.objects.create(call=call, vendor=vendor, status=Proposal.Status.DECIDED)
+
+    ours = proposal_of(qbr.vendor, "Peak season 2025", datetime(2025, 5, 15, 4, tzinfo=UTC))
+    version = ProposalVersion.objects.create(
+        proposal=ours, number=1, submitted_at=datetime(2025, 5, 10, tzinfo=UTC)
+    )
+    for key, outcome in (("a", "adopt"), ("b", "adopt"), ("c", "reject")):
+        ComponentDecision.objects.create(
+            proposal=ours,
+            version=version,
+            component_key=key,
+            outcome=outcome,
+            reason="r",
+            decided_by=vendor_manager,
+        )
+    proposal_of(qbr.vendor, "Decided long before", datetime(2024, 1, 15, 4, tzinfo=UTC))
+    proposal_of(other_vendor, "Another vendor's", datetime(2025, 5, 15, 4, tzinfo=UTC))
+
+    dossier = reads.review_dossier(user=vendor_manager, review=qbr)
+
+    assert dossier.proposals == [
+        {
+            "id": ours.pk,
+            "call": "Peak season 2025",
+            "status": "Decided",
+            "adopted": 2,
+            "adapted": 0,
+            "rejected": 1,
+        }
+    ]
+    assert dossier.figures()["proposals"][0]["adopted"] == 2
