@@ -395,8 +395,8 @@ def shopify_orders(request: HttpRequest) -> Any:
 # --- Customers and orders out ------------------------------------------------------------------
 
 
-def _customer_out(user: Any, customer: Customer) -> dict[str, Any]:
-    data = mask_customer(user, customer)
+def _customer_out(user: Any, customer: Customer, *, purpose_stated: bool = False) -> dict[str, Any]:
+    data = mask_customer(user, customer, purpose_stated=purpose_stated)
     data["metrics"] = getattr(customer, "metrics", None) if hasattr(customer, "metrics") else None
     return data
 
@@ -542,4 +542,4 @@ def sales_report_export(request: HttpRequest, filters: Query[SalesExportQuery]) 
 def customer_get(request: HttpRequest, customer_id: ObjectId, why: Query[SalesPurposeQuery]) -> Any:
     user = actor(request)
     customer = selectors.customer_get(user=user, pk=customer_id, purpose=why.purpose)
-    return _customer_out(user, customer)
+    return _customer_out(user, customer, purpose_stated=True)

@@ -1,10 +1,14 @@
 """Masking of customers' personal data on pages, API answers and exports (DPP4).
 
-``mask_customer(user, customer)`` is the one door personal data goes through on its way out:
-roles whose :class:`accounts.roles.Role` has ``sees_personal_data`` get the values as stored;
-every other role gets e-mail and phone masked (``c***@gmail.com``, ``+852 ****5678``).
-Field-level rules per role (names, address, purpose-gated reveal) are added here by the
-consent/authorisation work (issue 7 item 5); callers need not change.
+``mask_customer(user, customer)`` is the one door personal data goes through on its way out of
+lists, profiles, API answers, reports and exports: e-mail and phone are masked
+(``c***@gmail.com``, ``+852 ****5678``) for every role whose field-level rule
+(:mod:`customers.field_access`) is not "full". Lists, reports and exports never state a purpose
+per customer, so they show contact details masked to everyone. Opening one customer (the profile
+page, ``GET /api/v1/customers/{id}``, the privacy page's reveal) asks for a purpose and records
+it; only then do the roles allowed to reveal (the data-protection officer, administrators) see
+the full values (issue 7 item 5: "only named roles see full contact details, and only after
+stating a purpose").
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.roles import ROLES
+from customers import field_access
 from customers.models import Customer
 
 MASK = "****"
@@ -53,8 +58,11 @@ def mask_phone(value: str) -> str:
     return f"{prefix}{MASK}{digits[-4:]}"
 
 
-def mask_customer(user: Any, customer: Customer) -> dict[str, Any]:
-    """CUSTOMER's displayable fields for USER, masked where USER's role may not see them."""
+def mask_customer(user: Any, customer: Customer, *, purpose_stated: bool = False) -> dict[str, Any]:
+    """CUSTOMER's displayable fields for USER, masked where USER's role may not see them.
+
+    PURPOSE_STATED: the caller has recorded why USER reads this one customer (see module doc).
+    """
     data: dict[str, Any] = {
         "id": customer.pk,
         "source": customer.source,
@@ -70,10 +78,13 @@ def mask_customer(user: Any, customer: Customer) -> dict[str, Any]:
         "tier": customer.tier,
         "masked": False,
     }
-    if not sees_personal_data(user):
-        data["email"] = mask_email(customer.email)
-        data["phone"] = mask_phone(customer.phone)
-        data["masked"] = True
+    levels = field_access.levels_for(user)
+    for name, mask in (("email", mask_email), ("phone", mask_phone)):
+        level = levels[name]
+        if not (level == field_access.Level.FULL or (level == field_access.Level.REVEAL and purpose_stated)):
+            data[name] = mask(data[name])
+            data["masked"] = True
+    data["can_reveal"] = field_access.can_reveal(user)
     data["display_name"] = (
         " ".join(p for p in (data["given_name"], data["family_name"]) if p)
         or data["chinese_name"]

@@ -17,6 +17,7 @@ from core.access import get_restricted_or_404
 from core.models import AuditEvent
 
 # --- c1: customers, orders, timeline, segments, imports ---
+from customers.field_access import can_reveal
 from customers.masking import PERSONAL_FIELDS, mask_customer, sees_personal_data
 from customers.models import (
     BehaviourEvent,
@@ -114,7 +115,7 @@ def customer_get(*, user: Any, pk: int, purpose: str) -> Customer:
         object_type="customers.customer",
         object_ids=[customer.pk],
         purpose=purpose,
-        fields=PERSONAL_FIELDS if sees_personal_data(user) else ("given_name", "family_name", "chinese_name"),
+        fields=PERSONAL_FIELDS if can_reveal(user) else ("given_name", "family_name", "chinese_name"),
         actor=user,
     )
     return customer
@@ -128,7 +129,7 @@ def customer_profile(*, user: Any, pk: int, purpose: str) -> Profile:
     affinities = list(
         CategoryAffinity.objects.restrict(user).filter(customer=customer).order_by("-spend")[:8]
     )
-    profile = Profile(customer, mask_customer(user, customer), metrics, affinities)
+    profile = Profile(customer, mask_customer(user, customer, purpose_stated=True), metrics, affinities)
     timeline: list[dict[str, Any]] = []
     if user.has_perm("customers.view_order"):
         orders = (

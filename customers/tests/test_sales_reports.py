@@ -114,7 +114,7 @@ def test_the_report_new_vs_returning_cohorts_and_masked_top_customers(sales):
     assert report.top_customers[0]["display_name"] == "Tai Man Chan"
     assert report.top_customers[0]["email"] == "c***@gmail.com"
     dpo = reports.sales_report(user=person("data_protection_officer"), filters=reports.ReportFilter())
-    assert dpo.top_customers[0]["email"] == "chan.taiman@gmail.com"
+    assert dpo.top_customers[0]["email"] == "c***@gmail.com"  # a report never reveals, whoever reads it
     web = reports.sales_report(
         user=marketing, filters=reports.ReportFilter(channel="web", start=date(2026, 4, 1))
     )
