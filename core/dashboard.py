@@ -26,11 +26,28 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
+# Where each role's own work lives: its panels come first on the home page, so a data-protection
+# officer opens on privacy requests, not on vendor contracts (the rest keep their usual order).
+ROLE_AREAS: dict[str, tuple[str, ...]] = {
+    "vendor_manager": ("/vendors/",),
+    "crm_staff": ("/proposals/", "/customers/"),
+    "cs_manager": ("/service/", "/kpis/"),
+    "cs_agent": ("/service/", "/kpis/"),
+    "marketing": ("/customers/",),
+    "data_protection_officer": ("/customers/",),
+    "auditor": ("/audit/",),
+}
+
+
 def dashboard_panels(user: Any) -> list[Panel]:
+    """The panels USER may see, those of USER's own area first."""
     panels: list[Panel] = []
     for provider in _providers:
         panels.extend(provider(user))
-    return panels
+    areas = tuple(a for code in getattr(user, "role_codes", []) or [] for a in ROLE_AREAS.get(code, ()))
+    if not areas:
+        return panels
+    return sorted(panels, key=lambda panel: not panel.url.startswith(areas))
 
 
 @register

@@ -69,3 +69,14 @@ def test_an_anonymous_visitor_gets_no_navigation() -> None:
     from django.contrib.auth.models import AnonymousUser
 
     assert _nav(AnonymousUser(), "/") == []
+
+
+def test_the_home_page_puts_the_panels_of_the_users_own_area_first() -> None:
+    from core.dashboard import dashboard_panels
+
+    dpo = UserFactory(roles=["data_protection_officer"])
+    urls = [panel.url for panel in dashboard_panels(dpo)]
+
+    assert any(not url.startswith("/customers/") for url in urls)  # other panels are there too…
+    firsts = [url.startswith("/customers/") for url in urls]
+    assert firsts == sorted(firsts, reverse=True)  # …but every privacy panel comes before them
