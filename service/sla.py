@@ -615,28 +615,6 @@ class PolicyBook:
 TicketRow = tuple[int, datetime, str, str, str, int | None, bool, bool]
 
 
-def _ticket_rows(ids: Sequence[int]) -> list[TicketRow]:
-    return list(
-        Ticket.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list(
-            "pk", "opened_at", "priority", "channel", "customer_tier", "team_id", "is_merged", "is_spam"
-        )
-    )
-
-
-def _event_rows(ids: Sequence[int]) -> dict[int, list[tuple[str, int, str]]]:
-    events: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
-    rows = (
-        TicketEvent.objects.filter(ticket_id__in=ids)
-        .order_by("ticket_id", "occurred_at", "pk")
-        .values_list("ticket_id", "kind", "occurred_at", "status")
-    )
-    for ticket_id, kind, occurred_at, status in rows.iterator(chunk_size=CHUNK * 5):
-        events[ticket_id].append((kind, epoch(occurred_at), status))
-    return events
-
-
 def compute_ticket(
     book: PolicyBook, row: TicketRow, events: list[tuple[str, int, str]], now: int
 ) -> tuple[TicketFigures, list[SlaResult]]:
@@ -746,6 +724,8 @@ def load_chunk(ids: Sequence[int]) -> tuple[list[Any], list[Any]]:
     if dense and len(tickets) != len(ids):
         wanted = set(ids)
         tickets = [t for t in tickets if t[0] in wanted]
+    # SQLite returns the flags as 0/1.
+    tickets = [(t[0], t[1], t[2], t[3], t[4], t[5], bool(t[6]), bool(t[7])) for t in tickets]
     events = _raw(
         TicketEvent.objects.filter(Q(ticket_id__gte=lo, ticket_id__lte=hi) if dense else Q(ticket_id__in=ids))
         .order_by("ticket_id", "occurred_at", "pk")
@@ -763,78 +743,24 @@ def _recompute_chunk(book: PolicyBook, ids: Sequence[int], now: int) -> int:
     tickets, events = load_chunk(ids)
     if not tickets:
         return 0
-    tickets = [(t[0], t[1], t[2], t[3], t[4], t[5], bool(t[6]), bool(t[7])) for t in tickets]
     out = sla_batch.compute(book, tickets, events, now)
     write_results([t[0] for t in tickets], out.figures, out.rows)
     return len(tickets)
 
 
 def write_results(ids: Sequence[int], figures: list[Any], rows: list[Any]) -> None:
-    """Store the figures of tickets IDS and their SLA rows (``service.sla_batch`` row layouts) in one
-    transaction: figures by one ``UPDATE … FROM (VALUES …)`` per batch, rows by one upsert per
-    batch, and one delete per target for rows a ticket no longer has (merged, spam, no policy,
-    a target the policy dropped)."""
-    kept: dict[str, set[int]] = {target.value: set() for target in SlaTarget}
-    for row in rows:
-        kept[row[1]].add(row[0])
+    """Store the figures of tickets IDS and their SLA rows (``service.sla_batch`` row layouts) in
+    one transaction, set-based: the six minute fields of each ticket, an upsert of the SLA rows on
+    (ticket, target), and a delete of the rows a ticket no longer has (merged, spam, no policy, a
+    target the policy dropped). Rows and tickets whose values did not change are left alone, so a
+    recompute after a policy change rewrites only what moved (and ``updated_at`` says when a
+    result last changed)."""
     stamp = timezone.now()
     with transaction.atomic():
-        _update_figures(figures)
-        _delete_missing(ids, kept)
-        _upsert_results(rows, stamp)
-
-
-def _delete_missing(ids: Sequence[int], kept: dict[str, set[int]]) -> None:
-    """Delete the SLA rows of IDS that the recompute no longer produced (raw ``DELETE … IN``:
-    nothing points at SLA rows, and the ORM's delete would compile the id list per batch)."""
-    table = connection.ops.quote_name(TicketSla._meta.db_table)
-    with connection.cursor() as cursor:
-        for target, keep in kept.items():
-            gone = [i for i in ids if i not in keep]
-            for batch in _chunks(gone, 5000):
-                marks = ", ".join(["%s"] * len(batch))
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE target = %s AND ticket_id IN ({marks})",  # noqa: S608
-                    [target, *batch],
-                )
-
-
-def _batches(values: list[tuple[Any, ...]], width: int) -> Iterator[list[tuple[Any, ...]]]:
-    """Slices of VALUES small enough for the database's limit on query parameters."""
-    size = max(1, min(1000, connection.ops.bulk_batch_size(["x"] * width, values)))
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
-def _update_figures(values: list[tuple[Any, ...]]) -> None:
-    """Set the six minute fields of many tickets: one ``UPDATE … FROM (VALUES …)`` per batch.
-
-    Set-based like ``bulk_update``, but without the CASE expression per field and row that
-    ``bulk_update`` builds, which cost more than the SLA computation itself
-    (bench/bench_service_sla.py). Works on SQLite ≥ 3.33 and PostgreSQL alike.
-    """
-    qn = connection.ops.quote_name
-    table = qn(Ticket._meta.db_table)
-    columns = [qn(name) for name in FIGURE_FIELDS]  # plain integer fields: column = name
-    aliases = ["id", *(f"v{i}" for i in range(len(columns)))]
-    assignments = ", ".join(f"{column} = CAST(v.v{i} AS INTEGER)" for i, column in enumerate(columns))
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # SQLite runs one prepared single-row statement per row faster than it parses (and
-            # Django rewrites the placeholders of) a statement with thousands of them.
-            sets = ", ".join(f"{column} = %s" for column in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {qn('id')} = %s",  # noqa: S608 - names from the model
-                [(*row[1:], row[0]) for row in values],
-            )
-            return
-        for batch in _batches(values, len(aliases)):
-            rows = ", ".join(["(" + ", ".join(["%s"] * len(aliases)) + ")"] * len(batch))
-            cursor.execute(
-                f"WITH v({', '.join(aliases)}) AS (VALUES {rows}) "  # noqa: S608 - names from the model
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{qn('id')} = v.id",
-                [value for row in batch for value in row],
-            )
+        if connection.vendor == "postgresql":
+            _write_postgres(figures, rows, stamp)
+        else:
+            _write_sqlite(ids, figures, rows, stamp)
 
 
 _SLA_COLUMNS = (
@@ -848,39 +774,98 @@ _SLA_COLUMNS = (
     "breached_at",
     "business_minutes",
 )
+_SLA_CHANGING = ("target_minutes", "due_at", "met", "breached_at", "business_minutes")
 
 
-def _upsert_results(values: list[tuple[Any, ...]], stamp: datetime) -> None:
-    """Insert or update SLA rows (``service.sla_batch.SlaRow``: times as epoch seconds) on
-    (ticket, target): ``INSERT … ON CONFLICT DO UPDATE`` per batch, the statement
-    ``bulk_create(update_conflicts=True)`` issues, without a model instance per row; the database
-    turns the epochs into timestamps."""
+def _write_sqlite(ids: Sequence[int], figures: list[Any], rows: list[Any], stamp: datetime) -> None:
+    """SQLite: one prepared single-row statement per table run with ``executemany``, which SQLite
+    executes faster than it parses (and Django rewrites the placeholders of) statements with
+    thousands of values."""
     qn = connection.ops.quote_name
-    table = qn(TicketSla._meta.db_table)
-    columns = ", ".join(qn(c) for c in _SLA_COLUMNS)
-    kept = ("created_at", "ticket_id", "target")
-    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _SLA_COLUMNS if c not in kept)
-    when = "datetime(%s, 'unixepoch')" if connection.vendor == "sqlite" else "to_timestamp(%s)"
-    placeholder = "(" + ", ".join(["%s"] * 5 + [when, "%s", when, "%s"]) + ")"
+    tickets = qn(Ticket._meta.db_table)
+    results = qn(TicketSla._meta.db_table)
+    sets = ", ".join(f"{qn(name)} = %s" for name in FIGURE_FIELDS)  # integer fields: column = name
+    changed = " OR ".join(f"{qn(name)} IS NOT %s" for name in FIGURE_FIELDS)
+    kept: dict[str, set[int]] = {target.value: set() for target in SlaTarget}
+    for row in rows:
+        kept[row[1]].add(row[0])
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in ("updated_at", *_SLA_CHANGING))
+    differs = " OR ".join(f"{qn(c)} IS NOT excluded.{qn(c)}" for c in _SLA_CHANGING)
+    when = "datetime(%s, 'unixepoch')"  # Django's own text form of a whole-second UTC datetime
     adapted = connection.ops.adapt_datetimefield_value(stamp)
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":  # one prepared statement, as in _update_figures
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholder} "  # noqa: S608
-                f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates}",
-                [(adapted, adapted, *row) for row in values],
-            )
-            return
-        for batch in _batches(values, len(_SLA_COLUMNS)):
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(batch))} "  # noqa: S608
-                f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates}",
-                [
-                    v
-                    for pk, target, minutes, due, met, breached, bm in batch
-                    for v in (adapted, adapted, pk, target, minutes, due, met, breached, bm)
-                ],
-            )
+        cursor.executemany(
+            f"UPDATE {tickets} SET {sets} WHERE {qn('id')} = %s AND ({changed})",  # noqa: S608
+            [(*row[1:], row[0], *row[1:]) for row in figures],
+        )
+        for target, keep in kept.items():
+            gone = [i for i in ids if i not in keep]
+            for batch in _chunks(gone, 5000):
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(
+                    f"DELETE FROM {results} WHERE target = %s AND ticket_id IN ({marks})",  # noqa: S608
+                    [target, *batch],
+                )
+        cursor.executemany(
+            f"INSERT INTO {results} ({', '.join(qn(c) for c in _SLA_COLUMNS)}) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s, {when}, %s, {when}, %s) "
+            f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates} WHERE {differs}",
+            [(adapted, adapted, *row) for row in rows],
+        )
+
+
+def _write_postgres(figures: list[Any], rows: list[Any], stamp: datetime) -> None:
+    """PostgreSQL: ``COPY`` both outputs into temporary staging tables, then one ``UPDATE … FROM``,
+    one ``DELETE … NOT EXISTS`` and one ``INSERT … SELECT … ON CONFLICT`` (psycopg would otherwise
+    parse multi-row statements with tens of thousands of placeholders in Python)."""
+    qn = connection.ops.quote_name
+    tickets = qn(Ticket._meta.db_table)
+    results = qn(TicketSla._meta.db_table)
+    figure_columns = ", ".join(f"{qn(name)} integer" for name in FIGURE_FIELDS)
+    sets = ", ".join(f"{qn(name)} = s.{qn(name)}" for name in FIGURE_FIELDS)
+    mine = ", ".join(f"t.{qn(name)}" for name in FIGURE_FIELDS)
+    staged = ", ".join(f"s.{qn(name)}" for name in FIGURE_FIELDS)
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in ("updated_at", *_SLA_CHANGING))
+    old = ", ".join(f"{results}.{qn(c)}" for c in _SLA_CHANGING)
+    new = ", ".join(f"excluded.{qn(c)}" for c in _SLA_CHANGING)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS sla_stage_figures (id bigint, {figure_columns}) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS sla_stage_rows (ticket_id bigint, target varchar(20), "
+            "target_minutes integer, due bigint, met boolean, breached bigint, business_minutes integer) "
+            "ON COMMIT DELETE ROWS"
+        )
+        # Chunks of one outer transaction share the tables: empty them first.
+        cursor.execute("TRUNCATE sla_stage_figures, sla_stage_rows")
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        with raw.copy("COPY sla_stage_figures FROM STDIN") as copy:
+            for figure in figures:
+                copy.write_row(figure)
+        with raw.copy("COPY sla_stage_rows FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Fresh statistics, so that the joins below probe the indexes rather than scan the tables.
+        cursor.execute("ANALYZE sla_stage_figures, sla_stage_rows")
+        cursor.execute(
+            f"UPDATE {tickets} AS t SET {sets} FROM sla_stage_figures AS s "  # noqa: S608
+            f"WHERE t.{qn('id')} = s.id AND ({mine}) IS DISTINCT FROM ({staged})"
+        )
+        cursor.execute(
+            f"DELETE FROM {results} AS r WHERE r.ticket_id IN (SELECT id FROM sla_stage_figures) "  # noqa: S608
+            "AND NOT EXISTS (SELECT 1 FROM sla_stage_rows AS s "
+            "WHERE s.ticket_id = r.ticket_id AND s.target = r.target)"
+        )
+        cursor.execute(
+            f"INSERT INTO {results} ({', '.join(qn(c) for c in _SLA_COLUMNS)}) "  # noqa: S608
+            "SELECT %s, %s, ticket_id, target, target_minutes, to_timestamp(due), met, "
+            "to_timestamp(breached), business_minutes FROM sla_stage_rows "
+            f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates} "
+            f"WHERE ({old}) IS DISTINCT FROM ({new})",
+            [stamp, stamp],
+        )
 
 
 def policy_for(ticket: Ticket, book: PolicyBook | None = None) -> PolicyRule | None:
