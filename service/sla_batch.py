@@ -107,22 +107,26 @@ class Batch:
         self.now = now
         n = len(tickets)
         self.n = n
-        self.pks = [t[0] for t in tickets]
-        self.opened = np.fromiter((t[1] for t in tickets), dtype=np.int64, count=n)
-        self.flagged = np.fromiter((t[6] or t[7] for t in tickets), dtype=np.bool_, count=n)
-        self.rules: list[PolicyRule | None] = _match_all(book, tickets)
-        calendars = sorted({r.calendar_id for r in self.rules if r is not None})
-        self.calendar_ids = calendars
-        self.cal = np.fromiter(
-            (-1 if r is None else calendars.index(r.calendar_id) for r in self.rules), dtype=np.int64, count=n
+        columns = list(zip(*tickets, strict=True))  # one transposition instead of a pass per column
+        self.pks: list[int] = list(columns[0])
+        self.opened = np.asarray(columns[1], dtype=np.int64)
+        self.flagged = np.asarray(columns[6], dtype=np.bool_) | np.asarray(columns[7], dtype=np.bool_)
+        # Each ticket's policy as a position in the book (-1: none), then per-policy lookups.
+        positions = {rule.id: k for k, rule in enumerate(book.rules)}
+        rule_at = np.asarray(
+            [-1 if r is None else positions[r.id] for r in _match_all(book, tickets)], dtype=np.int64
         )
+        used = sorted({book.rules[k].calendar_id for k in set(rule_at.tolist()) if k >= 0})
+        self.calendar_ids = used
 
-        def target(name: str) -> Ints:
-            return np.fromiter(
-                (NA if r is None else r.targets.get(name, NA) for r in self.rules), dtype=np.int64, count=n
-            )
+        def per_rule(values: list[int]) -> Ints:
+            table = np.asarray([*values, NA], dtype=np.int64)  # rule_at -1 picks the trailing NA
+            return table[rule_at]
 
-        self.t_fr, self.t_nr, self.t_res = target(_FR), target(_NR), target(_RES)
+        self.cal = per_rule([used.index(r.calendar_id) if r.calendar_id in used else NA for r in book.rules])
+        self.t_fr, self.t_nr, self.t_res = (
+            per_rule([r.targets.get(name, NA) for r in book.rules]) for name in (_FR, _NR, _RES)
+        )
         self.indexes: list[ArrayIndex] = []
 
     # --- events -> facts ------------------------------------------------------------------------
@@ -419,28 +423,24 @@ def compute(
     last_gap = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_gap, g_t, np.arange(len(g_t), dtype=np.int64))
 
-    figures: list[FigureRow] = []
     rows: list[SlaRow] = []
     fb = fallback.tolist()
-    flagged = b.flagged.tolist()
-    bus_ok = ruled.tolist()
-    cols = [
-        _column(fr_bus, has_fr),
-        _column(fr_cal, has_fr),
-        _column(fres_bus, has_fres),
-        _column(fres_cal, has_fres),
-        _column(res_bus, has_res),
-        _column(res_cal, has_res),
-    ]
-    for i, pk in enumerate(b.pks):
-        if fb[i]:
-            continue
-        if flagged[i]:
-            figures.append((pk, None, None, None, None, None, None))
-        elif bus_ok[i]:
-            figures.append((pk, cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i]))
-        else:
-            figures.append((pk, None, cols[1][i], None, cols[3][i], None, cols[5][i]))
+    # Merged and spam tickets get no figures, tickets without a policy no business figures.
+    fr_ok, fres_ok, res_ok = has_fr & live, has_fres & live, has_res & live
+    figures: list[FigureRow] = list(
+        zip(
+            b.pks,
+            _column(fr_bus, fr_ok & ruled),
+            _column(fr_cal, fr_ok),
+            _column(fres_bus, fres_ok & ruled),
+            _column(fres_cal, fres_ok),
+            _column(res_bus, res_ok & ruled),
+            _column(res_cal, res_ok),
+            strict=True,
+        )
+    )
+    if fallback.any():
+        figures = [f for f, skip in zip(figures, fb, strict=True) if not skip]
 
     # First-response rows.
     pks = b.pks
