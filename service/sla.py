@@ -13,9 +13,12 @@ The rules are written out in ``docs/service_sla.md``; in short:
   resolution, paused spans (pending/on-hold; resolved/closed before a reopen) and the
   next-response gaps (customer message to the next agent reply).
 - :func:`ticket_results` turns facts, a policy's targets and an index into stored figures.
-- :func:`recompute_tickets` is the bulk, set-based path: tickets and events read in chunks,
-  one index per calendar, ``bulk_update`` for the ticket figures and one upserting
-  ``bulk_create`` for the :class:`~service.models.TicketSla` rows.
+  These two state the rules one ticket at a time and are the reference.
+- :func:`recompute_tickets` and :func:`recompute_opened_between` are the bulk, set-based path:
+  tickets and events read in chunks with times as epoch seconds (:func:`load_chunk`), the
+  same rules applied to the whole chunk at once by ``service.sla_batch``, one index per
+  calendar, and the results stored by :func:`write_results` (``COPY`` and staging tables on
+  PostgreSQL, prepared ``executemany`` on SQLite; unchanged rows are left alone).
 """
 
 from __future__ import annotations
@@ -639,9 +642,9 @@ def recompute_tickets(
 ) -> int:
     """Recompute the stored figures and SLA rows of TICKET_IDS, set-based; returns how many tickets.
 
-    Per chunk of tickets: two reads (tickets, events), one ``bulk_update`` of the six minute
-    fields, one upserting ``bulk_create`` of the SLA rows, and one delete per target for rows a
-    ticket no longer has (merged, spam, no matching policy, a target the policy dropped).
+    Per chunk of tickets: two reads (:func:`load_chunk`), the vectorised computation
+    (``service.sla_batch.compute``) and one transaction of writes (:func:`write_results`: the six
+    minute fields, an upsert of the SLA rows, a delete of rows a ticket no longer has).
     """
     ids = sorted(set(ticket_ids))
     current = epoch(now or timezone.now())
