@@ -13,9 +13,12 @@ The rules are written out in ``docs/service_sla.md``; in short:
   resolution, paused spans (pending/on-hold; resolved/closed before a reopen) and the
   next-response gaps (customer message to the next agent reply).
 - :func:`ticket_results` turns facts, a policy's targets and an index into stored figures.
-- :func:`recompute_tickets` is the bulk, set-based path: tickets and events read in chunks,
-  one index per calendar, ``bulk_update`` for the ticket figures and one upserting
-  ``bulk_create`` for the :class:`~service.models.TicketSla` rows.
+  These two state the rules one ticket at a time and are the reference.
+- :func:`recompute_tickets` and :func:`recompute_opened_between` are the bulk, set-based path:
+  tickets and events read in chunks with times as epoch seconds (:func:`load_chunk`), the
+  same rules applied to the whole chunk at once by ``service.sla_batch``, one index per
+  calendar, and the results stored by :func:`write_results` (``COPY`` and staging tables on
+  PostgreSQL, prepared ``executemany`` on SQLite; unchanged rows are left alone).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
 from django.db import connection, transaction
+from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from service.models import (
@@ -54,7 +58,9 @@ HORIZON_DAYS = 400
 # An index never reaches further than this past its start: a calendar with (almost) no business
 # time must not make a due-time search run forever. Due times beyond it are left empty.
 MAX_INDEX_DAYS = 20 * 366
-CHUNK = 2000
+# Tickets per chunk: large enough that numpy's per-call cost is spread thin, small enough for
+# SQLite's limit on query parameters (32,766) in the ``IN`` lists.
+CHUNK = 10_000
 
 
 def epoch(value: datetime) -> int:
@@ -612,28 +618,6 @@ class PolicyBook:
 TicketRow = tuple[int, datetime, str, str, str, int | None, bool, bool]
 
 
-def _ticket_rows(ids: Sequence[int]) -> list[TicketRow]:
-    return list(
-        Ticket.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list(
-            "pk", "opened_at", "priority", "channel", "customer_tier", "team_id", "is_merged", "is_spam"
-        )
-    )
-
-
-def _event_rows(ids: Sequence[int]) -> dict[int, list[tuple[str, int, str]]]:
-    events: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
-    rows = (
-        TicketEvent.objects.filter(ticket_id__in=ids)
-        .order_by("ticket_id", "occurred_at", "pk")
-        .values_list("ticket_id", "kind", "occurred_at", "status")
-    )
-    for ticket_id, kind, occurred_at, status in rows.iterator(chunk_size=CHUNK * 5):
-        events[ticket_id].append((kind, epoch(occurred_at), status))
-    return events
-
-
 def compute_ticket(
     book: PolicyBook, row: TicketRow, events: list[tuple[str, int, str]], now: int
 ) -> tuple[TicketFigures, list[SlaResult]]:
@@ -658,16 +642,16 @@ def recompute_tickets(
 ) -> int:
     """Recompute the stored figures and SLA rows of TICKET_IDS, set-based; returns how many tickets.
 
-    Per chunk of tickets: two reads (tickets, events), one ``bulk_update`` of the six minute
-    fields, one upserting ``bulk_create`` of the SLA rows, and one delete per target for rows a
-    ticket no longer has (merged, spam, no matching policy, a target the policy dropped).
+    Per chunk of tickets: two reads (:func:`load_chunk`), the vectorised computation
+    (``service.sla_batch.compute``) and one transaction of writes (:func:`write_results`: the six
+    minute fields, an upsert of the SLA rows, a delete of rows a ticket no longer has).
     """
     ids = sorted(set(ticket_ids))
     current = epoch(now or timezone.now())
     book = book or PolicyBook.load()
     done = 0
     for chunk in _chunks(ids, CHUNK):
-        done += _recompute_chunk(book, _ticket_rows(chunk), current)
+        done += _recompute_chunk(book, chunk, current)
     return done
 
 
@@ -689,66 +673,97 @@ def recompute_opened_between(
         chunk = list(tickets.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:CHUNK])
         if not chunk:
             return done
-        done += _recompute_chunk(book, _ticket_rows(chunk), current)
+        done += _recompute_chunk(book, chunk, current)
         after = chunk[-1]
 
 
-def _recompute_chunk(book: PolicyBook, rows: list[TicketRow], now: int) -> int:
-    if not rows:
-        return 0
-    ids = [row[0] for row in rows]
-    events = _event_rows(ids)
-    figures_rows: list[tuple[Any, ...]] = []
-    sla_rows: list[tuple[Any, ...]] = []
-    kept: dict[str, set[int]] = {target.value: set() for target in SlaTarget}
-    adapt = connection.ops.adapt_datetimefield_value
-    stamp = adapt(timezone.now())
-    for row in rows:
-        pk = row[0]
-        figures, results = compute_ticket(book, row, events.get(pk, []), now)
-        figures_rows.append((pk, *(getattr(figures, name) for name in FIGURE_FIELDS)))
-        for r in results:
-            kept[r.target].add(pk)
-            due = None if r.due_at is None else adapt(from_epoch(r.due_at))
-            breached = None if r.breached_at is None else adapt(from_epoch(r.breached_at))
-            sla_rows.append(
-                (stamp, stamp, pk, str(r.target), r.target_minutes, due, r.met, breached, r.business_minutes)
-            )
-    with transaction.atomic():
-        _update_figures(figures_rows)
-        for target, keep in kept.items():
-            TicketSla.objects.filter(ticket_id__in=[i for i in ids if i not in keep], target=target).delete()
-        _upsert_results(sla_rows)
-    return len(rows)
+class Epoch(Func):
+    """Whole UTC epoch seconds of a datetime column, computed by the database: reading the SLA
+    inputs as integers spares a Python datetime per event (rounded down, as :func:`epoch`)."""
+
+    output_field = BigIntegerField()
+    template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS BIGINT)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django stores UTC text on SQLite ("2026-11-23 09:30:15.250000"); strftime('%s') reads
+        # it, but would round a fraction of .9995 up to the next second, so the fraction is cut
+        # off first. The doubled %% survive two rounds of parameter formatting.
+        template = "CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def _batches(values: list[tuple[Any, ...]], width: int) -> Iterator[list[tuple[Any, ...]]]:
-    """Slices of VALUES small enough for the database's limit on query parameters."""
-    size = max(1, min(1000, connection.ops.bulk_batch_size(["x"] * width, values)))
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
-def _update_figures(values: list[tuple[Any, ...]]) -> None:
-    """Set the six minute fields of many tickets: one ``UPDATE … FROM (VALUES …)`` per batch.
-
-    Set-based like ``bulk_update``, but without the CASE expression per field and row that
-    ``bulk_update`` builds, which cost more than the SLA computation itself
-    (bench/bench_service_sla.py). Works on SQLite ≥ 3.33 and PostgreSQL alike.
-    """
-    qn = connection.ops.quote_name
-    table = qn(Ticket._meta.db_table)
-    columns = [qn(name) for name in FIGURE_FIELDS]  # plain integer fields: column = name
-    aliases = ["id", *(f"v{i}" for i in range(len(columns)))]
-    assignments = ", ".join(f"{column} = CAST(v.v{i} AS INTEGER)" for i, column in enumerate(columns))
+def _raw(queryset: Any) -> list[tuple[Any, ...]]:
+    """The rows of a values_list QUERYSET as the database driver returns them: the columns read
+    here need no conversion, and skipping Django's per-row machinery halves the reading time."""
+    sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
-        for batch in _batches(values, len(aliases)):
-            rows = ", ".join(["(" + ", ".join(["%s"] * len(aliases)) + ")"] * len(batch))
-            cursor.execute(
-                f"WITH v({', '.join(aliases)}) AS (VALUES {rows}) "  # noqa: S608 - names from the model
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{qn('id')} = v.id",
-                [value for row in batch for value in row],
-            )
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def load_chunk(ids: Sequence[int]) -> tuple[list[Any], list[Any]]:
+    """The inputs of ``service.sla_batch.compute`` for tickets IDS (sorted): two queries, times as
+    epochs. Dense ids (a walk over all tickets) are read by id range, which spares the database
+    and Django a list of thousands of parameters; events of tickets in the range but not in IDS
+    are skipped by the computation."""
+    if not ids:
+        return [], []
+    lo, hi = ids[0], ids[-1]
+    dense = hi - lo < 4 * len(ids)
+    tickets = _raw(
+        Ticket.objects.filter(Q(pk__gte=lo, pk__lte=hi) if dense else Q(pk__in=ids))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            Epoch("opened_at"),
+            "priority",
+            "channel",
+            "customer_tier",
+            "team_id",
+            "is_merged",
+            "is_spam",
+        )
+    )
+    if dense and len(tickets) != len(ids):
+        wanted = set(ids)
+        tickets = [t for t in tickets if t[0] in wanted]
+    # SQLite returns the flags as 0/1.
+    tickets = [(t[0], t[1], t[2], t[3], t[4], t[5], bool(t[6]), bool(t[7])) for t in tickets]
+    events = _raw(
+        TicketEvent.objects.filter(Q(ticket_id__gte=lo, ticket_id__lte=hi) if dense else Q(ticket_id__in=ids))
+        .order_by("ticket_id", "occurred_at", "pk")
+        .values_list("ticket_id", "kind", Epoch("occurred_at"), "status")
+    )
+    return tickets, events
+
+
+def _recompute_chunk(book: PolicyBook, ids: Sequence[int], now: int) -> int:
+    # Imported here: sla_batch builds on this module.
+    from service import sla_batch
+
+    if not ids:
+        return 0
+    tickets, events = load_chunk(ids)
+    if not tickets:
+        return 0
+    out = sla_batch.compute(book, tickets, events, now)
+    write_results([t[0] for t in tickets], out.figures, out.rows)
+    return len(tickets)
+
+
+def write_results(ids: Sequence[int], figures: list[Any], rows: list[Any]) -> None:
+    """Store the figures of tickets IDS and their SLA rows (``service.sla_batch`` row layouts) in
+    one transaction, set-based: the six minute fields of each ticket, an upsert of the SLA rows on
+    (ticket, target), and a delete of the rows a ticket no longer has (merged, spam, no policy, a
+    target the policy dropped). Rows and tickets whose values did not change are left alone, so a
+    recompute after a policy change rewrites only what moved (and ``updated_at`` says when a
+    result last changed)."""
+    stamp = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _write_postgres(figures, rows, stamp)
+        else:
+            _write_sqlite(ids, figures, rows, stamp)
 
 
 _SLA_COLUMNS = (
@@ -762,25 +777,98 @@ _SLA_COLUMNS = (
     "breached_at",
     "business_minutes",
 )
+_SLA_CHANGING = ("target_minutes", "due_at", "met", "breached_at", "business_minutes")
 
 
-def _upsert_results(values: list[tuple[Any, ...]]) -> None:
-    """Insert or update SLA rows (values in ``_SLA_COLUMNS`` order) on (ticket, target):
-    ``INSERT … ON CONFLICT DO UPDATE`` per batch, the statement ``bulk_create(update_conflicts=True)``
-    issues, without building a model instance per row."""
+def _write_sqlite(ids: Sequence[int], figures: list[Any], rows: list[Any], stamp: datetime) -> None:
+    """SQLite: one prepared single-row statement per table run with ``executemany``, which SQLite
+    executes faster than it parses (and Django rewrites the placeholders of) statements with
+    thousands of values."""
     qn = connection.ops.quote_name
-    table = qn(TicketSla._meta.db_table)
-    columns = ", ".join(qn(c) for c in _SLA_COLUMNS)
-    kept = ("created_at", "ticket_id", "target")
-    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _SLA_COLUMNS if c not in kept)
+    tickets = qn(Ticket._meta.db_table)
+    results = qn(TicketSla._meta.db_table)
+    sets = ", ".join(f"{qn(name)} = %s" for name in FIGURE_FIELDS)  # integer fields: column = name
+    changed = " OR ".join(f"{qn(name)} IS NOT %s" for name in FIGURE_FIELDS)
+    kept: dict[str, set[int]] = {target.value: set() for target in SlaTarget}
+    for row in rows:
+        kept[row[1]].add(row[0])
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in ("updated_at", *_SLA_CHANGING))
+    differs = " OR ".join(f"{qn(c)} IS NOT excluded.{qn(c)}" for c in _SLA_CHANGING)
+    when = "datetime(%s, 'unixepoch')"  # Django's own text form of a whole-second UTC datetime
+    adapted = connection.ops.adapt_datetimefield_value(stamp)
     with connection.cursor() as cursor:
-        for batch in _batches(values, len(_SLA_COLUMNS)):
-            rows = ", ".join(["(" + ", ".join(["%s"] * len(_SLA_COLUMNS)) + ")"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608 - names from the model
-                f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates}",
-                [value for row in batch for value in row],
-            )
+        cursor.executemany(
+            f"UPDATE {tickets} SET {sets} WHERE {qn('id')} = %s AND ({changed})",  # noqa: S608
+            [(*row[1:], row[0], *row[1:]) for row in figures],
+        )
+        for target, keep in kept.items():
+            gone = [i for i in ids if i not in keep]
+            for batch in _chunks(gone, 5000):
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(
+                    f"DELETE FROM {results} WHERE target = %s AND ticket_id IN ({marks})",  # noqa: S608
+                    [target, *batch],
+                )
+        cursor.executemany(
+            f"INSERT INTO {results} ({', '.join(qn(c) for c in _SLA_COLUMNS)}) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s, {when}, %s, {when}, %s) "
+            f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates} WHERE {differs}",
+            [(adapted, adapted, *row) for row in rows],
+        )
+
+
+def _write_postgres(figures: list[Any], rows: list[Any], stamp: datetime) -> None:
+    """PostgreSQL: ``COPY`` both outputs into temporary staging tables, then one ``UPDATE … FROM``,
+    one ``DELETE … NOT EXISTS`` and one ``INSERT … SELECT … ON CONFLICT`` (psycopg would otherwise
+    parse multi-row statements with tens of thousands of placeholders in Python)."""
+    qn = connection.ops.quote_name
+    tickets = qn(Ticket._meta.db_table)
+    results = qn(TicketSla._meta.db_table)
+    figure_columns = ", ".join(f"{qn(name)} integer" for name in FIGURE_FIELDS)
+    sets = ", ".join(f"{qn(name)} = s.{qn(name)}" for name in FIGURE_FIELDS)
+    mine = ", ".join(f"t.{qn(name)}" for name in FIGURE_FIELDS)
+    staged = ", ".join(f"s.{qn(name)}" for name in FIGURE_FIELDS)
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in ("updated_at", *_SLA_CHANGING))
+    old = ", ".join(f"{results}.{qn(c)}" for c in _SLA_CHANGING)
+    new = ", ".join(f"excluded.{qn(c)}" for c in _SLA_CHANGING)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS sla_stage_figures (id bigint, {figure_columns}) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS sla_stage_rows (ticket_id bigint, target varchar(20), "
+            "target_minutes integer, due bigint, met boolean, breached bigint, business_minutes integer) "
+            "ON COMMIT DELETE ROWS"
+        )
+        # Chunks of one outer transaction share the tables: empty them first.
+        cursor.execute("TRUNCATE sla_stage_figures, sla_stage_rows")
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        with raw.copy("COPY sla_stage_figures FROM STDIN") as copy:
+            for figure in figures:
+                copy.write_row(figure)
+        with raw.copy("COPY sla_stage_rows FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Fresh statistics, so that the joins below probe the indexes rather than scan the tables.
+        cursor.execute("ANALYZE sla_stage_figures, sla_stage_rows")
+        cursor.execute(
+            f"UPDATE {tickets} AS t SET {sets} FROM sla_stage_figures AS s "  # noqa: S608
+            f"WHERE t.{qn('id')} = s.id AND ({mine}) IS DISTINCT FROM ({staged})"
+        )
+        cursor.execute(
+            f"DELETE FROM {results} AS r WHERE r.ticket_id IN (SELECT id FROM sla_stage_figures) "  # noqa: S608
+            "AND NOT EXISTS (SELECT 1 FROM sla_stage_rows AS s "
+            "WHERE s.ticket_id = r.ticket_id AND s.target = r.target)"
+        )
+        cursor.execute(
+            f"INSERT INTO {results} ({', '.join(qn(c) for c in _SLA_COLUMNS)}) "  # noqa: S608
+            "SELECT %s, %s, ticket_id, target, target_minutes, to_timestamp(due), met, "
+            "to_timestamp(breached), business_minutes FROM sla_stage_rows "
+            f"ON CONFLICT ({qn('ticket_id')}, {qn('target')}) DO UPDATE SET {updates} "
+            f"WHERE ({old}) IS DISTINCT FROM ({new})",
+            [stamp, stamp],
+        )
 
 
 def policy_for(ticket: Ticket, book: PolicyBook | None = None) -> PolicyRule | None:
