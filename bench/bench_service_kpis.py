@@ -6,15 +6,18 @@ resolution minutes, reopen and reply counts, spam/merged flags) and ~2 SLA resul
 Rows are written with ``executemany`` (the ingest path is another benchmark's subject).
 
 Rows
-- *rebuild every service KPI for every agent and month*: ``service.rollups.rollups_rebuild()`` (the
-  daily rollup by day × agent × team × vendor × channel × priority with counts, minute sums,
-  histogram buckets and SLA met/breached, then the monthly rollup with each month's backlog)
-  against ONE hand-written DuckDB query computing the same per-month × agent × team × vendor ×
-  channel × priority figures (counts, sums, the 42 histogram buckets, SLA results, backlog at
-  month end) over the same rows exported to Parquet (export untimed). Target ≤ 3×.
+- *rebuild every service KPI for every agent and month*: ``service.rollups.rollups_rebuild()``,
+  which writes three tables (day × agent × team × vendor; month × agent × team × vendor × channel
+  × priority with each month's end-of-month backlog; month × agent × team × vendor, summed), each
+  with counts, minute sums and maxima, the 42 histogram buckets and SLA met/breached, against ONE
+  hand-written DuckDB query computing the same three sets of figures over the same rows exported
+  to Parquet (export untimed) into a DuckDB table (``CREATE TABLE … AS``: both sides store their
+  result, neither fetches it into Python). Target ≤ 3×. The DuckDB query joins its NULL keys
+  (in-house: no vendor) null-safely, or in-house cells would come out twice.
 - *a month's KPI report by agent, API and page*: the same request at full size against at
-  1/100 of it (the first 1/100 of the tickets are loaded and timed first, then the rest). The
-  figures come from the monthly rollup, so the time must not grow with the tickets: ≤ 1.5×.
+  1/100 of it, and (from 250,000 tickets on) against the issue's own 50,000 (the smaller sets are
+  loaded, rolled up and timed first, then the rest). The figures come from the agent-month rollup,
+  so the time must not grow with the tickets: ≤ 1.5×.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ START = datetime(2024, 11, 1, tzinfo=UTC)
 DAYS = 730
 AGENTS, TEAMS, VENDORS = 200, 10, 3
 FULL = 5_000_000
+SMALL = 50_000
 REPORT_MONTH = "2026-06"
 CHANNELS = ("email", "chat", "phone", "whatsapp", "social", "web")
 PRIORITIES = ("low", "normal", "normal", "normal", "high", "urgent")
@@ -164,7 +168,10 @@ def _export_parquet(folder: Path) -> None:
 
 
 def _duckdb_query(folder: Path) -> str:
-    from service.report_models import BUCKET_EDGES
+    """Everything ``rollups_rebuild()`` writes, in one DuckDB query: the month × agent × team ×
+    vendor × channel × priority figures with each month's end-of-month backlog, the same summed by
+    month × agent, and the day × agent × team × vendor figures (one row set, told apart by grain)."""
+    from service.report_models import BUCKET_EDGES, SUM_COLUMNS
 
     def buckets(column: str, prefix: str) -> str:
         parts = []
@@ -173,33 +180,7 @@ def _duckdb_query(folder: Path) -> str:
             parts.append(f"count(*) FILTER (WHERE {column} >= {low}{high}) AS {prefix}{i:02d}")
         return ", ".join(parts)
 
-    tickets, sla = folder / "tickets.parquet", folder / "sla.parquet"
-    return f"""
-    WITH t AS (
-        SELECT *, CAST(date_trunc('month', opened_at + INTERVAL 8 HOUR) AS DATE) AS month
-        FROM read_parquet('{tickets}') WHERE NOT is_merged AND NOT is_spam
-    ), s AS (
-        SELECT ticket_id,
-            count(*) FILTER (WHERE target = 'first_response' AND met) AS fr_met,
-            count(*) FILTER (WHERE target = 'first_response' AND NOT met) AS fr_breached,
-            count(*) FILTER (WHERE target = 'next_response' AND met) AS nr_met,
-            count(*) FILTER (WHERE target = 'next_response' AND NOT met) AS nr_breached,
-            count(*) FILTER (WHERE target = 'resolution' AND met) AS res_met,
-            count(*) FILTER (WHERE target = 'resolution' AND NOT met) AS res_breached,
-            count(business_minutes) FILTER (WHERE target = 'next_response') AS nr_n,
-            coalesce(sum(business_minutes) FILTER (WHERE target = 'next_response'), 0) AS nr_sum
-        FROM read_parquet('{sla}') GROUP BY ticket_id
-    ), months AS (
-        SELECT CAST(m AS DATE) AS month,
-            CAST(m + INTERVAL 1 MONTH - INTERVAL 8 HOUR AS TIMESTAMP) AS month_end
-        FROM range(TIMESTAMP '2024-11-01', TIMESTAMP '2026-11-01', INTERVAL 1 MONTH) AS r(m)
-    ), backlog AS (
-        SELECT months.month, agent_id, team_id, vendor_id, channel, priority, count(*) AS backlog_end
-        FROM t JOIN months ON t.opened_at < months.month_end
-            AND (t.resolved_at IS NULL OR t.resolved_at >= months.month_end)
-        GROUP BY ALL
-    ), figures AS (
-        SELECT month, agent_id, team_id, vendor_id, channel, priority,
+    figures = f"""
             count(*) AS tickets,
             count(first_response_business_minutes) AS fr_n,
             coalesce(sum(first_response_business_minutes), 0) AS fr_sum,
@@ -215,18 +196,63 @@ def _duckdb_query(folder: Path) -> str:
             count(*) FILTER (WHERE first_resolved_at IS NOT NULL AND reopen_count > 0) AS reopened,
             count(*) FILTER (WHERE resolved_at IS NOT NULL AND agent_reply_count = 1 AND reopen_count = 0)
                 AS one_touch,
-            coalesce(sum(s.fr_met), 0) AS sla_fr_met, coalesce(sum(s.fr_breached), 0) AS sla_fr_breached,
-            coalesce(sum(s.nr_met), 0) AS sla_nr_met, coalesce(sum(s.nr_breached), 0) AS sla_nr_breached,
-            coalesce(sum(s.res_met), 0) AS sla_res_met,
-            coalesce(sum(s.res_breached), 0) AS sla_res_breached,
-            coalesce(sum(s.nr_n), 0) AS nr_n, coalesce(sum(s.nr_sum), 0) AS nr_sum,
+            coalesce(sum(fr_met), 0) AS sla_fr_met, coalesce(sum(fr_breached), 0) AS sla_fr_breached,
+            coalesce(sum(nr_met), 0) AS sla_nr_met, coalesce(sum(nr_breached), 0) AS sla_nr_breached,
+            coalesce(sum(res_met), 0) AS sla_res_met,
+            coalesce(sum(res_breached), 0) AS sla_res_breached,
+            coalesce(sum(nr_n), 0) AS nr_n, coalesce(sum(nr_sum), 0) AS nr_sum,
             {buckets("first_response_business_minutes", "fr_h")},
-            {buckets("resolution_business_minutes", "rs_h")}
-        FROM t LEFT JOIN s ON s.ticket_id = t.id
+            {buckets("resolution_business_minutes", "rs_h")}"""
+    dims = ("agent_id", "team_id", "vendor_id", "channel", "priority")
+    # NULL keys (in-house: no vendor) must meet: a plain USING join would split those cells in two.
+    same = " AND ".join(f"coalesce(f.{d}, -1) = coalesce(b.{d}, -1)" for d in dims[:3])
+    keys = ", ".join(f"coalesce(f.{d}, b.{d}) AS {d}" for d in dims)
+    figure_columns = ", ".join(f"coalesce(f.{c}, 0) AS {c}" for c in SUM_COLUMNS)
+    sums = ", ".join(f"{'max' if c in ('fr_max', 'res_max') else 'sum'}({c})" for c in SUM_COLUMNS)
+    tickets, sla = folder / "tickets.parquet", folder / "sla.parquet"
+    return f"""
+    WITH t AS (
+        SELECT *, CAST(opened_at + INTERVAL 8 HOUR AS DATE) AS day,
+            CAST(date_trunc('month', opened_at + INTERVAL 8 HOUR) AS DATE) AS month
+        FROM read_parquet('{tickets}') WHERE NOT is_merged AND NOT is_spam
+    ), s AS (
+        SELECT ticket_id,
+            count(*) FILTER (WHERE target = 'first_response' AND met) AS fr_met,
+            count(*) FILTER (WHERE target = 'first_response' AND NOT met) AS fr_breached,
+            count(*) FILTER (WHERE target = 'next_response' AND met) AS nr_met,
+            count(*) FILTER (WHERE target = 'next_response' AND NOT met) AS nr_breached,
+            count(*) FILTER (WHERE target = 'resolution' AND met) AS res_met,
+            count(*) FILTER (WHERE target = 'resolution' AND NOT met) AS res_breached,
+            count(business_minutes) FILTER (WHERE target = 'next_response') AS nr_n,
+            coalesce(sum(business_minutes) FILTER (WHERE target = 'next_response'), 0) AS nr_sum
+        FROM read_parquet('{sla}') GROUP BY ticket_id
+    ), j AS MATERIALIZED (
+        SELECT * FROM t LEFT JOIN s ON s.ticket_id = t.id
+    ), months AS (
+        SELECT CAST(m AS DATE) AS month,
+            CAST(m + INTERVAL 1 MONTH - INTERVAL 8 HOUR AS TIMESTAMP) AS month_end
+        FROM range(TIMESTAMP '2024-10-01', TIMESTAMP '2026-12-01', INTERVAL 1 MONTH) AS r(m)
+    ), backlog AS (
+        SELECT months.month, agent_id, team_id, vendor_id, channel, priority, count(*) AS backlog_end
+        FROM t JOIN months ON t.opened_at < months.month_end
+            AND (t.resolved_at IS NULL OR t.resolved_at >= months.month_end)
         GROUP BY ALL
+    ), figures AS (
+        SELECT month, {", ".join(dims)}, {figures} FROM j GROUP BY ALL
+    ), cells AS MATERIALIZED (
+        SELECT coalesce(f.month, b.month) AS month, {keys}, {figure_columns},
+            coalesce(b.backlog_end, 0) AS backlog_end
+        FROM figures f FULL OUTER JOIN backlog b
+            ON f.month = b.month AND f.channel = b.channel AND f.priority = b.priority AND {same}
     )
-    SELECT * FROM figures
-    FULL OUTER JOIN backlog USING (month, agent_id, team_id, vendor_id, channel, priority)
+    SELECT 'month' AS grain, * FROM cells
+    UNION ALL
+    SELECT 'agent month', month, agent_id, team_id, vendor_id, NULL, NULL, {sums}, sum(backlog_end)
+    FROM cells GROUP BY ALL
+    UNION ALL
+    SELECT 'day', * FROM (
+        SELECT day, agent_id, team_id, vendor_id, NULL, NULL, {figures}, 0 FROM j GROUP BY ALL
+    )
     """
 
 
@@ -256,18 +282,27 @@ def run(ctx: Context) -> list[Row]:
 
     agents, manager = _people()
     total = ctx.size(FULL, minimum=20_000)
+    # The issue compares 5,000,000 tickets with 50,000 (1/100). Below full size 1/100 is a few
+    # thousand tickets, too few for every agent to have tickets in the report month, so the page
+    # grows with the agents shown rather than with the tickets; the reads are therefore also timed
+    # at the issue's own 50,000 when the full set is at least five times that.
     small = max(total // 100, 200)
+    sizes = [small] + ([SMALL] if total >= 5 * SMALL else [])
     read_api, read_page = _report_requests(manager)
+    reads: dict[int, tuple[float, float]] = {}
+    loaded = 0
+    for size in sizes:
+        started = clock.perf_counter()
+        _insert(loaded + 1, size - loaded, agents, ctx.seed + loaded)
+        loaded = size
+        rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2))
+        ctx.log(
+            f"service kpis: {size:,} tickets loaded and rolled up in {clock.perf_counter() - started:.0f} s"
+        )
+        reads[size] = (ctx.best_of(read_api), ctx.best_of(read_page))
 
     started = clock.perf_counter()
-    _insert(1, small, agents, ctx.seed)
-    rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2))
-    ctx.log(f"service kpis: {small:,} tickets loaded and rolled up in {clock.perf_counter() - started:.0f} s")
-    small_api = ctx.best_of(read_api)
-    small_page = ctx.best_of(read_page)
-
-    started = clock.perf_counter()
-    _insert(small + 1, total - small, agents, ctx.seed + 1)
+    _insert(loaded + 1, total - loaded, agents, ctx.seed + loaded + 1)
     ctx.log(f"service kpis: {total:,} tickets loaded in {clock.perf_counter() - started:.0f} s")
     with tempfile.TemporaryDirectory() as folder:
         _export_parquet(Path(folder))
@@ -275,7 +310,9 @@ def run(ctx: Context) -> list[Row]:
         duck = duckdb.connect()
 
         def baseline() -> None:
-            duck.execute(query).fetchall()
+            # Into a DuckDB table, as the subject writes its rollup tables: neither side ships the
+            # ~235,000 wide rows to Python (fetching them took longer than computing them).
+            duck.execute(f"CREATE OR REPLACE TABLE rollups AS {query}")
 
         def subject() -> None:
             rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2))
@@ -283,7 +320,7 @@ def run(ctx: Context) -> list[Row]:
         row = ctx.compare(
             f"Rebuild every service KPI for every agent and month, {total:,} tickets",
             baseline=("one hand-written DuckDB query over Parquet", baseline),
-            subject=("rollups_rebuild(): daily + monthly rollups in the database", subject),
+            subject=("rollups_rebuild(): day × agent, month × cell with backlog, month × agent", subject),
             max_ratio=3.0,
             repeats=min(ctx.repeats, 2),
         )
@@ -297,22 +334,23 @@ def run(ctx: Context) -> list[Row]:
         duck.close()
     full_api = ctx.best_of(read_api)
     full_page = ctx.best_of(read_page)
-    rows.append(
-        ratio_row(
-            f"Month's KPI report by agent (API), {total:,} vs {small:,} tickets",
-            baseline=(f"{small:,} tickets", small_api),
-            subject=(f"{total:,} tickets", full_api),
-            max_ratio=1.5,
-            notes=f"GET /api/v1/service/reports/kpis?period={REPORT_MONTH}&group_by=agent (monthly rollup)",
+    for size, (small_api, small_page) in reads.items():
+        rows.append(
+            ratio_row(
+                f"Month's KPI report by agent (API), {total:,} vs {size:,} tickets",
+                baseline=(f"{size:,} tickets", small_api),
+                subject=(f"{total:,} tickets", full_api),
+                max_ratio=1.5,
+                notes=f"GET /api/v1/service/reports/kpis?period={REPORT_MONTH}&group_by=agent",
+            )
         )
-    )
-    rows.append(
-        ratio_row(
-            f"Month's KPI report by agent (page), {total:,} vs {small:,} tickets",
-            baseline=(f"{small:,} tickets", small_page),
-            subject=(f"{total:,} tickets", full_page),
-            max_ratio=1.5,
-            notes="dashboard page with charts and the in-house vs vendor table",
+        rows.append(
+            ratio_row(
+                f"Month's KPI report by agent (page), {total:,} vs {size:,} tickets",
+                baseline=(f"{size:,} tickets", small_page),
+                subject=(f"{total:,} tickets", full_page),
+                max_ratio=1.5,
+                notes="dashboard page with charts and the in-house vs vendor table",
+            )
         )
-    )
     return rows

@@ -34,7 +34,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
@@ -43,7 +43,9 @@ from django.utils import timezone
 
 from core import audit
 from core.models import AuditEvent
+from service.measures import local_zone
 from service.models import Priority, Ticket, TicketChannel, TicketEvent
+from service.rollups import rollups_refresh_later
 from service.signals import ticket_events_changed
 
 # The flat format, in this order (a CSV header may list them in any order).
@@ -641,6 +643,28 @@ def _write_stage(
     return set(with_events) | updated | created
 
 
+_STORED = """
+SELECT t.opened_at, t.resolved_at FROM service_ticket t
+JOIN (SELECT DISTINCT source, ticket_ext FROM svc_stage) s
+  ON t.source = s.source AND t.external_id = s.ticket_ext
+"""
+
+
+def _stored_days(cursor: Any) -> set[date]:
+    """Local opening and resolution days (today while open) of the batch's already stored tickets."""
+    cursor.execute(_STORED)
+    zone = local_zone()
+    days: set[date] = set()
+    for row in cursor.fetchall():
+        for value in row:
+            if value is None:
+                days.add(timezone.localdate())
+                continue
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            days.add((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date())
+    return days
+
+
 def _ingest_chunk(
     rows: list[Row], errors: list[RowError], result: IngestResult, *, actor: Any, via: str
 ) -> None:
@@ -655,6 +679,7 @@ def _ingest_chunk(
         result.errors.extend(_check_stage(cursor))
         tickets = len({(row[1], row[2]) for row in rows})
         agents = {(row[1], row[i]) for row in rows for i in (6, 13) if row[i]}
+        filed_before = _stored_days(cursor)
         changed = _write_stage(cursor, result, tickets, agents)
         cursor.execute("DROP TABLE svc_stage")
         cursor.execute("DROP TABLE svc_touched")
@@ -669,6 +694,9 @@ def _ingest_chunk(
             actor=actor,
         )
         transaction.on_commit(lambda: ticket_events_changed.send(sender=Ticket, ticket_ids=ids))
+        # The SLA recomputation that follows refreshes the report rollups of the days the tickets
+        # are filed on now; the days they were filed on before this batch are refreshed here.
+        rollups_refresh_later(filed_before)
 
 
 @dataclass

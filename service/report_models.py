@@ -1,10 +1,12 @@
 """Service KPI reports (issue 4 items 5–7): the KPI rules, daily and monthly rollups, benchmarks.
 
-Rollups hold, per day (and per month) × assignee × team × vendor × channel × priority, the counts
-and minute sums every report figure needs, plus a histogram of first-response and resolution
+Rollups hold, per month × assignee × team × vendor × channel × priority (and per month × assignee
+and per day × assignee, both with the assignee's team and vendor), the counts and minute sums
+every report figure needs, plus a histogram of first-response and resolution
 business minutes in fixed buckets (``BUCKET_EDGES``) so that reports can estimate medians and
 90th percentiles without rescanning tickets. They are rebuilt set-based by
-``service.rollups.rollups_rebuild`` after ingest or SLA recomputation.
+``service.rollups.rollups_rebuild`` and kept fresh by ``rollups_refresh_days`` after ingest and
+SLA recomputation.
 """
 
 from __future__ import annotations
@@ -106,14 +108,37 @@ def _sum_fields() -> dict[str, Any]:
 
 
 class _Cells(StewardModel):
+    # Rollups are derived from tickets, whose own keys are constrained: a database constraint here
+    # would only add a deferred check per written row at commit (12 s of a 48 s rebuild at 250,000
+    # tickets on PostgreSQL). Deleting an agent, team or vendor still cascades (Django does it).
+    # Nor an index per key: every read is by month or day first (the (period, agent) index), and
+    # keeping six indexes up to date was a third of the time of writing the rows.
     agent = models.ForeignKey(
-        "service.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "service.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     team = models.ForeignKey(
-        "service.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "service.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     vendor = models.ForeignKey(
-        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "vendors.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     locals().update(_sum_fields())
 
@@ -131,14 +156,18 @@ class _RollupBase(_Cells):
         abstract = True
 
 
-class ServiceDailyRollup(_RollupBase):
-    """One day (Hong Kong date, by the filing rule) × assignee × team × vendor × channel × priority."""
+class ServiceDailyRollup(_Cells):
+    """One day (Hong Kong date, by the filing rule) × assignee × team × vendor.
+
+    No channel or priority: by day at that grain there are nearly as many cells as tickets, and
+    writing them was most of a rebuild. Date ranges filtered by channel or priority are reported
+    from the stored per-ticket values (``service.reports``)."""
 
     day = models.DateField()
 
     class Meta:
         ordering = ["day"]
-        indexes = [models.Index(fields=["day", "agent"]), models.Index(fields=["day", "vendor"])]
+        indexes = [models.Index(fields=["day", "agent"])]
 
     def __str__(self) -> str:
         return f"{self.day} agent {self.agent_id}: {getattr(self, 'tickets', 0)} tickets"
@@ -152,7 +181,7 @@ class ServiceMonthlyRollup(_RollupBase):
 
     class Meta:
         ordering = ["month"]
-        indexes = [models.Index(fields=["month", "agent"]), models.Index(fields=["month", "vendor"])]
+        indexes = [models.Index(fields=["month", "agent"])]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} agent {self.agent_id}: {getattr(self, 'tickets', 0)} tickets"

@@ -398,12 +398,40 @@ def _months(user: Any, filters: Filters, group_by: str = "") -> QuerySet[Any]:
     return ServiceAgentMonthRollup.objects.restrict(user).filter(filters.q())
 
 
+def _from_tickets(period: ReportPeriod, filters: Filters, group_by: str) -> bool:
+    """A date range by channel or priority: the daily rollup has neither, the tickets' stored values do."""
+    return not period.whole_months and bool(filters.channel or filters.priority or group_by == "channel")
+
+
 def _rollups(user: Any, period: ReportPeriod, filters: Filters, group_by: str) -> QuerySet[Any]:
     if period.whole_months:
         return _months(user, filters, group_by).filter(month__gte=period.start, month__lt=period.end)
     return ServiceDailyRollup.objects.restrict(user).filter(
         filters.q(), day__gte=period.start, day__lt=period.end
     )
+
+
+def _sums(
+    user: Any, period: ReportPeriod, filters: Filters, group_by: str, fields: tuple[str, ...], aggregates: Any
+) -> list[dict[str, Any]]:
+    """Rows of FIELDS with every rollup sum for the period: one grouped query, over a rollup, or over
+    the stored per-ticket values (and SLA results) for a date range by channel or priority."""
+    if not _from_tickets(period, filters, group_by):
+        base = _rollups(user, period, filters, group_by)
+        if not fields:
+            return [base.aggregate(**aggregates)]
+        return list(base.values(*fields).annotate(**aggregates).order_by(fields[-1]))
+    from service.rollups import figure_columns, with_sla
+
+    rules = measures.current_rules()
+    tickets = with_sla(
+        Ticket.objects.restrict(user)
+        .filter(measures.counted_q(), measures.filing_q(rules, period.start, period.end), filters.q())
+        .order_by()
+    )
+    if not fields:
+        return [tickets.aggregate(**figure_columns())]
+    return list(tickets.values(*fields).annotate(**figure_columns()).order_by(fields[-1]))
 
 
 def _backlog_by(user: Any, period: ReportPeriod, filters: Filters, group: str | None) -> dict[Any, int]:
@@ -439,10 +467,9 @@ def report(
     monthly = period.whole_months
     last_month_start = period_math.period_containing(period_math.MONTH, period.end - timedelta(days=1)).start
     aggregates = _aggregates(monthly, last_month_start)
-    base = _rollups(user, period, filters, group_by)
-    grouped = list(base.values(key, name).annotate(**aggregates).order_by(name))
-    total_sums = base.aggregate(**aggregates)
-    by_vendor = list(base.values("vendor_id", "vendor__name").annotate(**aggregates).order_by("vendor__name"))
+    grouped = _sums(user, period, filters, group_by, (key, name), aggregates)
+    total_sums = _sums(user, period, filters, group_by, (), aggregates)[0]
+    by_vendor = _sums(user, period, filters, group_by, ("vendor_id", "vendor__name"), aggregates)
     if not monthly:
         backlog = _backlog_by(user, period, filters, key)
         for r in grouped:

@@ -28,21 +28,30 @@ def run_import(job_id: int) -> str:
 def recompute_sla(ticket_ids: list[int]) -> int:
     """Recompute the SLA results of these tickets (their events changed)."""
     from service import sla
+    from service.rollups import rollups_refresh_days, ticket_days
 
     with context.acting_as(None, channel="task"):
-        return sla.recompute_tickets(ticket_ids)
+        done = sla.recompute_tickets(ticket_ids)
+        # The report rollups of the days these tickets are filed on, fresh without a rebuild.
+        rollups_refresh_days(ticket_days(ticket_ids))
+        return done
 
 
 @shared_task(name="service.tasks.recompute_sla_opened_between")
 def recompute_sla_opened_between(first_day: str | None, last_day: str | None) -> int:
     """Recompute every ticket opened in the range (a policy or calendar changed); None: unbounded."""
     from service import sla
+    from service.rollups import rollups_rebuild
 
     with context.acting_as(None, channel="task"):
-        return sla.recompute_opened_between(
+        done = sla.recompute_opened_between(
             date.fromisoformat(first_day) if first_day else None,
             date.fromisoformat(last_day) if last_day else None,
         )
+        # Tickets opened from FIRST_DAY on may be filed (by resolution) as late as today.
+        if done:
+            rollups_rebuild(start=date.fromisoformat(first_day) if first_day else None)
+        return done
 
 
 # --- surveys (s3) ---
@@ -103,3 +112,12 @@ def send_monthly_service_report() -> int:
     from service.report_services import monthly_report_send
 
     return monthly_report_send()
+
+
+@shared_task(name="service.tasks.refresh_service_rollups")
+def refresh_service_rollups(days: list[str]) -> int:
+    """Refresh the KPI rollups of these days (ISO dates) after tickets filed on them changed."""
+    from service.rollups import rollups_refresh_days
+
+    result = rollups_refresh_days([date.fromisoformat(d) for d in days])
+    return 0 if result is None else result.daily_rows
