@@ -4,18 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_segment_ordering'),
+        ("customers", "0005_segment_ordering"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='order',
-            name='customers_o_custome_766d9f_idx',
+            model_name="order",
+            name="customers_o_custome_766d9f_idx",
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', 'placed_at', 'status', 'channel', 'total', 'refunded_amount'], name='customers_order_customer_cov'),
+            model_name="order",
+            index=models.Index(
+                fields=["customer", "placed_at", "status", "channel", "total", "refunded_amount"],
+                name="customers_order_customer_cov",
+            ),
         ),
     ]
