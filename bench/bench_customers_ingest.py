@@ -71,7 +71,7 @@ def _empty(*tables: str) -> None:
                 cursor.execute(f"DELETE FROM {table}")
 
 
-def _typed_customers(records: list[dict[str, Any]], now: datetime) -> list[tuple[Any, ...]]:
+def _typed_customers(records: list[dict[str, Any]], now: datetime, start: int = 1) -> list[tuple[Any, ...]]:
     return [
         (
             i,
@@ -89,7 +89,7 @@ def _typed_customers(records: list[dict[str, Any]], now: datetime) -> list[tuple
             "HK",
             "standard",
         )
-        for i, r in enumerate(records, start=1)
+        for i, r in enumerate(records, start=start)
     ]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -508,41 +508,80 @@ def sales_customer_records(synth: Synth, n: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def sales_order_records(
-    synth: Synth, n: int, customers: int, start: datetime = SALES_START, end: datetime = SALES_END
-) -> Iterator[dict[str, Any]]:
-    """N order records (1–3 lines each, HKD) over START..END for customers C0000001..CUSTOMERS, in
-    the shape the import API takes (timestamps as ISO text with +08:00, amounts as text)."""
+class SalesOrder(NamedTuple):
+    """One generated order, typed: number i (external id O{i:08d}), customer number (0: none),
+    placed_at (UTC), money as Decimal, lines as (sku, product, category, quantity, unit price)."""
+
+    number: int
+    customer: int
+    channel: str
+    status: str
+    placed_at: datetime
+    total: Decimal
+    refunded: Decimal
+    lines: list[tuple[str, str, str, int, Decimal]]
+
+
+def sales_orders(
+    synth: Synth,
+    n: int,
+    customers: int,
+    start: datetime = SALES_START,
+    end: datetime = SALES_END,
+    *,
+    first: int = 1,
+) -> Iterator[SalesOrder]:
+    """N orders numbered FIRST… (1–3 lines each, HKD) over START..END for customers 1..CUSTOMERS
+    (skewed: a few customers order often), streamed so that 10,000,000 need no more memory than one.
+    A stream continued with FIRST = k + 1 and the same Synth gives the same orders as one call."""
     rng = synth.random
     span = (end - start).total_seconds()
-    hk = timezone(HK_TZ_OFFSET)
-    for i in range(1, n + 1):
-        placed = (start + timedelta(seconds=rng.random() * span)).astimezone(hk)
+    prices = {price: Decimal(price) for _, products in SALES_CATALOGUE for _, price in products}
+    skus = {product: product[:12].upper() for _, products in SALES_CATALOGUE for product, _ in products}
+    half = Decimal(2)
+    for i in range(first, first + n):
+        placed = start + timedelta(seconds=rng.random() * span)
         lines = []
         total = Decimal(0)
         for _ in range(1 + (rng.random() < 0.5) + (rng.random() < 0.2)):
             category, products = rng.choice(SALES_CATALOGUE)
             product, price = rng.choice(products)
             quantity = 1 + (rng.random() < 0.3)
-            total += Decimal(price) * quantity
-            lines.append(
+            total += prices[price] * quantity
+            lines.append((skus[product], product, category, quantity, prices[price]))
+        status = rng.choice(SALES_STATUSES)
+        refunded = (
+            total
+            if status == "refunded"
+            else (total / half if status == "partially_refunded" else Decimal(0))
+        )
+        customer = 1 + int(customers * rng.random() ** 1.5) if customers else 0
+        yield SalesOrder(i, customer, rng.choice(SALES_CHANNELS), status, placed, total, refunded, lines)
+
+
+def sales_order_records(
+    synth: Synth, n: int, customers: int, start: datetime = SALES_START, end: datetime = SALES_END
+) -> Iterator[dict[str, Any]]:
+    """N order records (1–3 lines each, HKD) over START..END for customers C0000001..CUSTOMERS, in
+    the shape the import API takes (timestamps as ISO text with +08:00, amounts as text)."""
+    hk = timezone(HK_TZ_OFFSET)
+    for order in sales_orders(synth, n, customers, start, end):
+        yield {
+            "external_id": f"O{order.number:08d}",
+            "customer_id": f"C{order.customer:07d}" if order.customer else "",
+            "channel": order.channel,
+            "status": order.status,
+            "placed_at": order.placed_at.astimezone(hk).isoformat(),
+            "total": f"{order.total:.2f}",
+            "refunded_amount": f"{order.refunded:.2f}",
+            "lines": [
                 {
-                    "sku": product[:12].upper(),
+                    "sku": sku,
                     "product": product,
                     "category": category,
                     "quantity": quantity,
-                    "unit_price": price,
+                    "unit_price": f"{price}",
                 }
-            )
-        status = rng.choice(SALES_STATUSES)
-        refunded = total if status == "refunded" else (total / 2 if status == "partially_refunded" else 0)
-        yield {
-            "external_id": f"O{i:08d}",
-            "customer_id": f"C{1 + int(customers * rng.random() ** 1.5):07d}" if customers else "",
-            "channel": rng.choice(SALES_CHANNELS),
-            "status": status,
-            "placed_at": placed.isoformat(),
-            "total": f"{total:.2f}",
-            "refunded_amount": f"{refunded:.2f}",
-            "lines": lines,
+                for sku, product, category, quantity, price in order.lines
+            ],
         }

@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -108,6 +108,9 @@ class LoadResult:
     existing: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    # Orders loaded or changed: their months (Hong Kong) and customers, for the rollup refresh.
+    months: set[date] = field(default_factory=set)
+    customer_ids: set[int] = field(default_factory=set)
 
     def add_errors(self, errors: Iterable[RowError]) -> None:
         for error in errors:
@@ -616,7 +619,26 @@ def _load_chunk(
                 cursor.execute(f"DELETE FROM {table} WHERE line IN ({marks})", part)
                 if kind == "orders":
                     cursor.execute(f"DELETE FROM stg_lines WHERE line IN ({marks})", part)
-    return _upsert_orders(now) if kind == "orders" else _upsert_events(now)
+    if kind == "orders":
+        counts = _upsert_orders(now)
+        _note_touched(result)
+        return counts
+    return _upsert_events(now)
+
+
+def _note_touched(result: LoadResult) -> None:
+    """Add the months and customers of the staged orders (as stored) to RESULT."""
+    from customers.analytics import month_of
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT {month_of('o.placed_at')}, o.customer_id FROM stg_orders s "
+            "JOIN customers_order o ON o.source = s.source AND o.external_id = s.external_id"
+        )
+        for month, customer_id in cursor.fetchall():
+            result.months.add(month if isinstance(month, date) else date.fromisoformat(str(month)))
+            if customer_id is not None:
+                result.customer_ids.add(int(customer_id))
 
 
 # --- Files ---------------------------------------------------------------------------------------

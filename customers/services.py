@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +79,7 @@ def sales_records_load(
         },
         actor=actor,
     )
+    sales_rollups_queue(result)
     return result
 
 
@@ -203,9 +205,11 @@ def import_job_run(*, job_id: int) -> ImportJob:
                     result.existing += part.existing
                     result.add_errors(part.errors)
                     ImportJob.objects.filter(pk=job.pk).update(processed_rows=result.received)
+                    sales_rollups_queue(part)
         else:
             with transaction.atomic():
                 result = importing.load(job.kind, _records(job), source=job.source, keep_good=False)
+                sales_rollups_queue(result)
         status = ImportJob.Status.DONE_WITH_ERRORS if result.error_count else ImportJob.Status.DONE
         errors = [e.as_dict() for e in result.errors]
     except importing.ImportRejected as exc:
@@ -322,10 +326,37 @@ def _shopify_order_load(*, body: bytes, webhook_id: str, topic: str) -> WebhookO
         object_external_id=order["external_id"],
     )
     audit.record_change(AuditEvent.Action.CREATE, delivery)
+    sales_rollups_queue(result)
     return WebhookOutcome(order["external_id"], duplicate=False, created=result.created == 1)
 
 
 # Preferences, segments and rollups --------------------------------------------------------------
+
+# Above this many customers in one load, a full rebuild is queued instead of a refresh (one set-based
+# pass over everything is then cheaper than the per-customer work).
+ROLLUP_REFRESH_MAX_CUSTOMERS = 20_000
+
+
+def sales_rollups_queue(result: importing.LoadResult) -> None:
+    """Queue, to run after the current transaction commits, the refresh of the sales rollups and
+    customer metrics for the months and customers the loaded orders touched (item 10: the report
+    shows an imported or webhook order without waiting for the nightly rebuild)."""
+    if not result.months and not result.customer_ids:
+        return
+    from customers.tasks import rebuild_customer_metrics, refresh_sales_rollups
+
+    if len(result.customer_ids) > ROLLUP_REFRESH_MAX_CUSTOMERS:
+        transaction.on_commit(lambda: rebuild_customer_metrics.delay())
+        return
+    months = sorted(month.isoformat() for month in result.months)
+    customer_ids = sorted(result.customer_ids)
+    transaction.on_commit(lambda: refresh_sales_rollups.delay(months, customer_ids))
+
+
+@transaction.atomic
+def sales_rollups_refresh(*, months: list[date], customer_ids: list[int]) -> None:
+    """The queued refresh: only the months and customers touched (see analytics.rollups_refresh)."""
+    analytics.rollups_refresh(months=months, customer_ids=customer_ids, now=timezone.now())
 
 
 @transaction.atomic
@@ -333,6 +364,7 @@ def customer_metrics_rebuild(*, actor: Any = None) -> dict[str, int]:
     """Rebuild preferences, RFM and lifetime value, then every segment's membership, then the
     sales rollups (items 4 and 10): all set-based, in one transaction."""
     now = timezone.now()
+    analytics.rollups_lock()
     scored = analytics.metrics_rebuild(now=now)
     segments = 0
     for segment in Segment.objects.all():

@@ -65,6 +65,20 @@ def rebuild_customer_metrics() -> dict[str, int]:
         return services.customer_metrics_rebuild()
 
 
+@shared_task(name="customers.tasks.refresh_sales_rollups")
+def refresh_sales_rollups(months: list[str], customer_ids: list[int]) -> int:
+    """After an order import or webhook (queued on commit): refresh the rollups of the months and
+    customers it touched; returns the number of customers refreshed."""
+    from customers import services
+
+    with context.acting_as(None, channel="task"):
+        services.sales_rollups_refresh(
+            months=[date.fromisoformat(month) for month in months],
+            customer_ids=[int(customer_id) for customer_id in customer_ids],
+        )
+    return len(customer_ids)
+
+
 @shared_task(name="customers.tasks.send_monthly_sales_report")
 def send_monthly_sales_report(today: str | None = None) -> int:
     """Daily: on the first day of a month, e-mail last month's sales report to marketing and CRM users."""
