@@ -377,6 +377,8 @@ def _clean_weights(weights: Mapping[str, Any] | None) -> dict[str, int]:
             problems.append(f"{criterion!r} is not a rubric criterion.")
             continue
         label = Criterion(criterion).label
+        if raw is None or str(raw).strip() == "":
+            continue  # reported below with the other missing criteria
         try:
             weight = int(str(raw).strip())
         except (TypeError, ValueError):
@@ -387,7 +389,8 @@ def _clean_weights(weights: Mapping[str, Any] | None) -> dict[str, int]:
         elif weight == 0:
             problems.append(f"The weight of {label} must be at least 1 (every criterion counts).")
         cleaned[criterion] = weight
-    missing = [Criterion(c).label for c in Criterion.values if c not in weights]
+    given = {c for c, raw in weights.items() if raw is not None and str(raw).strip() != ""}
+    missing = [Criterion(c).label for c in Criterion.values if c not in given]
     if missing:
         problems.append(f"Give a weight for every criterion (missing: {', '.join(missing)}).")
     total = sum(cleaned.values())
