@@ -81,6 +81,12 @@ class AckStatus:
     vendors: list[Any] = field(default_factory=list)
 
     @property
+    def role_labels(self) -> list[str]:
+        from accounts.roles import ROLES
+
+        return [ROLES[r].label if r in ROLES else r for r in self.version.roles]
+
+    @property
     def staff_acknowledged(self) -> list[tuple[User, Any]]:
         return [(p, at) for p, at in self.acknowledged if p.vendor_id is None]
 

@@ -370,8 +370,9 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
     if request.method == "POST":
         sections = {code: request.POST.get(f"section-{code}", "") for code in Section.values}
         components = _posted_components(request)
+        saved = None
         try:
-            version = services.proposal_save_draft(
+            version = saved = services.proposal_save_draft(
                 actor=user, call=call, sections=sections, components=components
             )
             if request.POST.get("action") == "submit":
@@ -379,6 +380,9 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
                 version = services.proposal_submit(actor=user, proposal=version.proposal, responses=responses)
         except ValidationError as exc:
             errors = _errors(exc)
+            if saved is not None:
+                # The draft is kept (nothing is lost), but the vendor must know it was not submitted.
+                messages.info(request, f"Version {saved.number} was saved as a draft; it was not submitted.")
         else:
             done = "submitted" if version.is_submitted else "saved as a draft"
             messages.success(request, f"Version {version.number} {done}.")

@@ -168,7 +168,9 @@ def test_the_portal_page_says_which_guideline_blocks_the_submission(
     }
     response = client.post(url, form)
     assert response.status_code == 400
-    assert "Writing proposals for us" in response.content.decode()
+    html = response.content.decode()
+    assert "Acknowledge &#x27;Writing proposals for us&#x27; v1 in the vendor portal" in html
+    assert "Version 1 was saved as a draft; it was not submitted." in html
     assert not ProposalVersion.objects.filter(submitted_at__isnull=False).exists()
 
 
