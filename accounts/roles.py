@@ -108,6 +108,7 @@ PROPOSALS_PANEL = (
 PROPOSALS_PORTAL = (
     "proposals.view_guideline",
     "proposals.view_guidelineversion",
+    "proposals.view_acknowledgement",
     "proposals.add_acknowledgement",
     "proposals.view_call",
     "proposals.view_invitation",
@@ -254,6 +255,9 @@ EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", 
 PROPOSALS_GUIDELINES = (
     "proposals.view_guideline",
     "proposals.view_guidelineversion",
+    # Who acknowledged what is on the guidelines page for every staff member; the vendor
+    # manager also sees it on each third-party worker's page.
+    "proposals.view_acknowledgement",
     "proposals.add_acknowledgement",
 )
 for _code, _role in list(ROLES.items()):

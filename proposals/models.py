@@ -159,6 +159,10 @@ class Acknowledgement(StewardModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField()
 
+    # A vendor's portal users see their own colleagues' acknowledgements (their third-party staff
+    # register shows them), never another vendor's or the company staff's.
+    vendor_path: ClassVar[str | None] = "user__vendor_id"
+
     class Meta:
         ordering = ["-acknowledged_at"]
         constraints = [models.UniqueConstraint(fields=["version", "user"], name="proposals_ack_once")]

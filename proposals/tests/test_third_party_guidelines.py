@@ -261,3 +261,25 @@ def test_the_publish_page_assigns_vendors_and_a_refused_publication_keeps_nothin
         {"title": "Writing proposals", "stage": "proposal", "body": "x", "vendors": [vendor.pk]},
     )
     assert list(GuidelineVersion.objects.get().vendors.all()) == [vendor]
+
+
+def test_the_workers_page_shows_what_they_acknowledged_in_the_portal(
+    client, proposal_rules, portal_user, vendor, vendor_manager, outsider
+):
+    """One record, two views: the third-party staff register reads the portal acknowledgement
+    (beside those the vendor manager recorded by hand) instead of keeping a copy."""
+    worker = ThirdPartyWorker.objects.create(
+        vendor=vendor,
+        name="Priscilla Chan",
+        role="Account lead",
+        user=portal_user,
+        onboarded_on=timezone.localdate() - timedelta(days=90),
+    )
+    services.guideline_acknowledge(actor=portal_user, version=proposal_rules)
+    url = reverse("vendors:worker_detail", args=[worker.pk])
+    for viewer in (vendor_manager, portal_user):
+        client.force_login(viewer)
+        page = client.get(url).content.decode()
+        assert "Writing proposals for us v1" in page and "(in the portal)" in page
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
