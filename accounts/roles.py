@@ -102,8 +102,14 @@ PROPOSALS_PANEL = (
     "proposals.view_milestone",
 )
 # A vendor reads the calls it is invited to, asks questions, writes and submits its proposal and
-# sees the decisions on it; never the panel, the scores or another vendor's proposal.
+# sees the decisions on it; never the panel, the scores or another vendor's proposal. Its portal
+# users (third-party staff) read and acknowledge the guidelines assigned to their vendor
+# (Guideline/GuidelineVersion vendor_path keeps them to those).
 PROPOSALS_PORTAL = (
+    "proposals.view_guideline",
+    "proposals.view_guidelineversion",
+    "proposals.view_acknowledgement",
+    "proposals.add_acknowledgement",
     "proposals.view_call",
     "proposals.view_invitation",
     "proposals.view_calldocument",
@@ -245,10 +251,13 @@ RESERVED_APPS = frozenset({"auth", "accounts", "admin", "sessions", "contenttype
 # (ApiToken.scope_for keeps each to their own).
 EVERYONE: tuple[str, ...] = ("accounts.view_apitoken", "accounts.add_apitoken", "accounts.change_apitoken")
 # Every staff member but the auditor (who only reads) reads and acknowledges the guidelines for
-# dealing with outsourcers assigned to them; portal users never reach guidelines.
+# dealing with outsourcers assigned to them (portal users: PROPOSALS_PORTAL, their vendor's only).
 PROPOSALS_GUIDELINES = (
     "proposals.view_guideline",
     "proposals.view_guidelineversion",
+    # Who acknowledged what is on the guidelines page for every staff member; the vendor
+    # manager also sees it on each third-party worker's page.
+    "proposals.view_acknowledgement",
     "proposals.add_acknowledgement",
 )
 for _code, _role in list(ROLES.items()):

@@ -154,6 +154,11 @@ class GuidelineVersionIn(InputSchema):
     change_note: str = Field("", max_length=300)
     roles: list[str] = Field(default_factory=list, max_length=20)
     people: list[ObjectId] = Field(default_factory=list, max_length=500)
+    vendor_ids: list[ObjectId] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Vendors whose portal users (third-party staff) must acknowledge the version.",
+    )
 
 
 class GuidelineVersionOut(Schema):
@@ -163,7 +168,17 @@ class GuidelineVersionOut(Schema):
     body: str
     change_note: str
     roles: list[str]
+    vendor_ids: list[int]
     published_at: datetime
+
+    @staticmethod
+    def resolve_vendor_ids(obj: GuidelineVersion, context: dict[str, Any]) -> list[int]:
+        # A vendor sees that the version is assigned to it, never which other vendors it went to.
+        vendor_id = getattr(context["request"].user, "vendor_id", None)
+        ids = sorted(obj.vendors.values_list("pk", flat=True))
+        if vendor_id is not None:
+            return [vendor_id] if vendor_id in ids else []
+        return ids
 
 
 class GuidelineOut(Schema):
@@ -177,16 +192,27 @@ class GuidelineOut(Schema):
         return services.current_version(obj)
 
 
+class ThirdPartyAckOut(Schema):
+    username: str
+    vendor_id: int
+    vendor: str
+    acknowledged_at: datetime | None
+
+
 class AckStatusOut(Schema):
     version: GuidelineVersionOut
     acknowledged: list[dict[str, Any]]
     outstanding: list[str]
+    third_party: list[ThirdPartyAckOut] = Field(
+        ..., description="The vendors' portal users it is assigned to, acknowledged or not yet."
+    )
 
 
 @router.get("/guidelines", response=list[GuidelineOut], summary="Guidelines with their current version")
 @paginate
 def guideline_list(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return Guideline.objects.restrict(request.user).prefetch_related("versions")
+    # distinct: a portal user's access path crosses versions × vendors.
+    return Guideline.objects.restrict(request.user).distinct().prefetch_related("versions")
 
 
 @router.post("/guidelines", response={201: GuidelineOut}, summary="Create a guideline for a stage")
@@ -221,6 +247,7 @@ def guideline_publish(
         change_note=payload.change_note,
         roles=payload.roles,
         people=people,
+        vendors=_vendors(user, payload.vendor_ids, "vendor_ids"),
     )
     return Status(201, version)
 
@@ -231,6 +258,8 @@ def guideline_publish(
     summary="Who has and has not acknowledged the current version",
 )
 def guideline_status(request: HttpRequest, guideline_id: ObjectId) -> dict[str, Any]:
+    if getattr(request.user, "vendor_id", None) is not None:
+        raise PermissionDenied("Who has acknowledged is for the company's staff.")
     guideline = get_restricted_or_404(Guideline, user=request.user, pk=guideline_id)
     version = services.current_version(guideline)
     if version is None:
@@ -240,6 +269,11 @@ def guideline_status(request: HttpRequest, guideline_id: ObjectId) -> dict[str, 
         "version": version,
         "acknowledged": [{"username": p.username, "at": at} for p, at in status.acknowledged],
         "outstanding": [p.username for p in status.outstanding],
+        "third_party": [
+            {"username": p.username, "vendor_id": p.vendor_id, "vendor": p.vendor.name, "acknowledged_at": at}
+            for p, at in status.third_party
+            if p.vendor is not None
+        ],
     }
 
 
@@ -368,6 +402,48 @@ def call_status(request: HttpRequest, call_id: ObjectId, payload: CallStatusIn) 
     user = actor(request)
     call = get_restricted_or_404(Call, user=user, pk=call_id, action="change")
     return services.call_set_status(actor=user, call=call, status=payload.status)
+
+
+class RubricWeightsIn(InputSchema):
+    weights: dict[str, int] = Field(
+        ..., description="Every rubric criterion → its weight (whole numbers of at least 1, summing to 100)."
+    )
+
+
+class RubricWeightsOut(Schema):
+    call_id: int
+    weights: dict[str, int]
+    editable: bool
+
+
+def _weights_out(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.pk,
+        "weights": {w.criterion: w.weight for w in call.weights.all()},
+        "editable": services.rubric_editable(call),
+    }
+
+
+@router.get(
+    "/calls/{call_id}/weights", response=RubricWeightsOut, summary="The call's evaluation rubric weights"
+)
+def rubric_weights(request: HttpRequest, call_id: ObjectId) -> dict[str, Any]:
+    user = _needs(request, "proposals.view_call")
+    if user.vendor_id is not None:
+        raise PermissionDenied("The rubric is the panel's.")
+    return _weights_out(selectors.call_get(user=user, pk=call_id))
+
+
+@router.put(
+    "/calls/{call_id}/weights",
+    response=RubricWeightsOut,
+    summary="Change the rubric weights (all criteria at once; only until scoring starts)",
+)
+def rubric_weights_set(request: HttpRequest, call_id: ObjectId, payload: RubricWeightsIn) -> dict[str, Any]:
+    user = actor(request)
+    call = get_restricted_or_404(Call, user=user, pk=call_id, action="change")
+    services.rubric_weights_set(actor=user, call=call, weights=payload.weights)
+    return _weights_out(call)
 
 
 class CallDocumentOut(Schema):

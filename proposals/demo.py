@@ -122,13 +122,22 @@ def seed(*, today: date | None = None) -> bool:
         ),
     ):
         guideline = services.guideline_create(actor=crm, title=title, stage=stage)
+        # The proposal-stage rules bind the partners' people too (third-party staff acknowledge
+        # in the portal, and must have before they submit).
+        third_party = [harbour, kowloon] if stage == "proposal" else []
         version = services.guideline_publish(
             actor=crm,
             guideline=guideline,
             body=body,
             roles=["crm_staff", "cs_manager", "marketing", "vendor_manager"],
+            vendors=third_party,
         )
-        for person in (crm, cs_manager, marketing):
+        for person in (
+            crm,
+            cs_manager,
+            marketing,
+            *([portal_harbour, portal_kowloon] if third_party else []),
+        ):
             services.guideline_acknowledge(actor=person, version=version)
 
     criteria_set = services.criteria_set_create(

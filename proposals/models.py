@@ -78,10 +78,16 @@ class Prequalification(StewardModel):
 
 
 class Guideline(StewardModel):
-    """How staff deal with outsourcers at one stage. Its text lives in versions."""
+    """How staff deal with outsourcers at one stage. Its text lives in versions.
+
+    A vendor's portal users (third-party staff) reach a guideline only while its current version
+    is assigned to their vendor (list it with ``.distinct()``: the path crosses two to-many joins).
+    """
 
     title = models.CharField(max_length=200)
     stage = models.CharField(max_length=20, choices=Stage.choices)
+
+    vendor_path: ClassVar[str | None] = "versions__vendors__id"
 
     class Meta:
         ordering = ["stage", "title"]
@@ -89,12 +95,27 @@ class Guideline(StewardModel):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def scope_for(cls, user: User, action: str) -> Q | None:
+        """Third-party staff see a guideline only while its *current* version is assigned to their
+        vendor: an older version assigned to them must not open the newer text to them."""
+        vendor_id = getattr(user, "vendor_id", None)
+        if vendor_id is None:
+            return Q()
+        newer = GuidelineVersion.objects.filter(
+            guideline_id=models.OuterRef("guideline_id"), number__gt=models.OuterRef("number")
+        )
+        current_assigned = GuidelineVersion.objects.filter(vendors=vendor_id).exclude(models.Exists(newer))
+        return Q(pk__in=current_assigned.values("guideline_id"))
+
 
 class GuidelineVersion(StewardModel):
     """One published text of a guideline; the newest published version is the current one.
 
-    ``roles`` (role codes) and ``people`` say who must acknowledge it. A published version is
-    never edited: a change is a new version, which everyone acknowledges again.
+    ``roles`` (staff role codes), ``people`` (staff named one by one) and ``vendors`` (every
+    active portal user of the vendor: its third-party staff, 002 §6.2 "disseminate … and ensure
+    that they stick to them") say who must acknowledge it. A published version is never edited:
+    a change is a new version, which everyone acknowledges again.
     """
 
     guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="versions")
@@ -103,8 +124,17 @@ class GuidelineVersion(StewardModel):
     change_note = models.CharField(max_length=300, blank=True)
     roles = models.JSONField(default=list, blank=True)
     people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    vendors = models.ManyToManyField(
+        "vendors.Vendor",
+        blank=True,
+        related_name="+",
+        help_text="Vendors whose portal users (third-party staff) must acknowledge this version.",
+    )
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    # A portal user reaches the versions assigned to their own vendor, never another vendor's.
+    vendor_path: ClassVar[str | None] = "vendors__id"
 
     class Meta:
         ordering = ["guideline_id", "-number"]
@@ -117,11 +147,21 @@ class GuidelineVersion(StewardModel):
 
 
 class Acknowledgement(StewardModel):
-    """A person's statement that they read and will follow one guideline version."""
+    """A person's statement that they read and will follow one guideline version.
+
+    The one record of acknowledgement for staff and third-party staff alike: gates and the status
+    page are keyed by the person acting. (``vendors.GuidelineAcknowledgement`` stays the vendor
+    manager's record of documents outside this register, e.g. scripts signed on paper; the
+    worker's page shows both.)
+    """
 
     version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="acknowledgements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField()
+
+    # A vendor's portal users see their own colleagues' acknowledgements (their third-party staff
+    # register shows them), never another vendor's or the company staff's.
+    vendor_path: ClassVar[str | None] = "user__vendor_id"
 
     class Meta:
         ordering = ["-acknowledged_at"]

@@ -17,11 +17,13 @@ from accounts.models import User
 from core.access import get_restricted_or_404
 from proposals.models import (
     DISAGREEMENT_SPREAD,
+    Acknowledgement,
     Call,
     Clarification,
     ComponentDecision,
     ConsensusScore,
     Criterion,
+    Guideline,
     GuidelineVersion,
     Initiative,
     Objective,
@@ -71,9 +73,36 @@ def clarifications_of(*, user: User | Any, call: Call) -> QuerySet[Clarification
 
 @dataclass(frozen=True)
 class AckStatus:
+    """Who must acknowledge a version: staff and, apart, third-party staff (vendors' portal users)."""
+
     version: GuidelineVersion
     acknowledged: list[tuple[User, Any]]
     outstanding: list[User]
+    vendors: list[Any] = field(default_factory=list)
+
+    @property
+    def role_labels(self) -> list[str]:
+        from accounts.roles import ROLES
+
+        return [ROLES[r].label if r in ROLES else r for r in self.version.roles]
+
+    @property
+    def staff_acknowledged(self) -> list[tuple[User, Any]]:
+        return [(p, at) for p, at in self.acknowledged if p.vendor_id is None]
+
+    @property
+    def staff_outstanding(self) -> list[User]:
+        return [p for p in self.outstanding if p.vendor_id is None]
+
+    @property
+    def third_party(self) -> list[tuple[User, Any]]:
+        """Every third-party assignee with when they acknowledged (None: not yet), by vendor."""
+        done = {p.pk: at for p, at in self.acknowledged}
+        people = [p for p, _ in self.acknowledged] + self.outstanding
+        return sorted(
+            ((p, done.get(p.pk)) for p in people if p.vendor_id is not None),
+            key=lambda row: (row[0].vendor.name if row[0].vendor else "", row[0].username),
+        )
 
 
 def acknowledgement_status(version: GuidelineVersion) -> AckStatus:
@@ -84,7 +113,34 @@ def acknowledgement_status(version: GuidelineVersion) -> AckStatus:
         version=version,
         acknowledged=[(p, done[p.pk]) for p in people if p.pk in done],
         outstanding=[p for p in people if p.pk not in done],
+        vendors=list(version.vendors.order_by("name")),
     )
+
+
+@dataclass(frozen=True)
+class PortalGuideline:
+    version: GuidelineVersion
+    acknowledged_at: Any
+
+
+def portal_guidelines(*, user: User | Any) -> list[PortalGuideline]:
+    """The current guideline versions assigned to a portal user's vendor, with when this user
+    acknowledged each (None: not yet). Another vendor's guidelines never appear (``restrict``)."""
+    versions = (
+        GuidelineVersion.objects.restrict(user)
+        .filter(guideline__in=Guideline.objects.restrict(user).values("pk"))
+        .select_related("guideline")
+        .order_by("guideline__stage", "guideline__title", "-number")
+    )
+    current: dict[int, GuidelineVersion] = {}
+    for version in versions:
+        current.setdefault(version.guideline_id, version)
+    done = dict(
+        Acknowledgement.objects.filter(user_id=user.pk, version__in=list(current.values())).values_list(
+            "version_id", "acknowledged_at"
+        )
+    )
+    return [PortalGuideline(v, done.get(v.pk)) for v in current.values()]
 
 
 # --- Evaluation ---------------------------------------------------------------------------------------

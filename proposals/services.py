@@ -192,6 +192,10 @@ def guideline_create(*, actor: User, title: str, stage: str) -> Guideline:
     return guideline
 
 
+# Evaluation rules are the panel's: the vendors being evaluated are not among their readers.
+VENDOR_STAGES = (Stage.STRATEGY, Stage.PROPOSAL, Stage.IMPLEMENTATION)
+
+
 @transaction.atomic
 def guideline_publish(
     *,
@@ -201,18 +205,38 @@ def guideline_publish(
     change_note: str = "",
     roles: Sequence[str] = (),
     people: Sequence[User] = (),
+    vendors: Sequence[Vendor] = (),
 ) -> GuidelineVersion:
-    """Publish a new version; everyone it is assigned to must acknowledge it (again)."""
+    """Publish a new version; everyone it is assigned to must acknowledge it (again).
+
+    Staff are assigned by role or by name; third-party staff through their vendor (every active
+    portal user of each vendor named), so a vendor's new portal user is covered at once.
+    """
     from accounts.roles import ROLES
 
     _require(actor, "proposals.add_guidelineversion", "Publishing guidelines needs CRM staff.")
+    errors: dict[str, str] = {}
     if not body.strip():
-        raise ValidationError({"body": "A guideline version needs its text."})
+        errors["body"] = "A guideline version needs its text."
     unknown = [r for r in roles if r not in ROLES]
+    portal_roles = [r for r in roles if r in ROLES and not ROLES[r].staff]
     if unknown:
-        raise ValidationError({"roles": f"Unknown roles: {', '.join(unknown)}."})
-    if not roles and not people:
-        raise ValidationError({"roles": "Assign the guideline to at least one role or person."})
+        errors["roles"] = f"Unknown roles: {', '.join(unknown)}."
+    elif portal_roles:
+        # A role covers every vendor's portal users at once: that would show one vendor's
+        # guideline to all of them. Vendors are named one by one instead.
+        errors["roles"] = "Assign third-party staff through their vendor, not the portal role."
+    portal_people = [p.username for p in people if p.vendor_id is not None]
+    if portal_people:
+        errors["people"] = f"{', '.join(portal_people)}: assign third-party staff through their vendor."
+    if vendors and guideline.stage not in VENDOR_STAGES:
+        errors["vendors"] = (
+            f"{Stage(guideline.stage).label} guidelines are internal; they cannot be assigned to vendors."
+        )
+    if not roles and not people and not vendors:
+        errors["roles"] = "Assign the guideline to at least one role, person or vendor."
+    if errors:
+        raise ValidationError(errors)
     number = (guideline.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = GuidelineVersion.objects.create(
         guideline=guideline,
@@ -224,11 +248,15 @@ def guideline_publish(
         published_by=actor,
     )
     version.people.set(people)
+    version.vendors.set(vendors)
     _created(version, actor)
+    if vendors:
+        _event(version, {"assigned_vendors": sorted(v.pk for v in vendors)}, actor)
     recipients = assignees(version).values_list("email", flat=True)
     _mail_after_commit(
         f"Please acknowledge: {guideline.title} v{number}",
-        f"A new version of '{guideline.title}' was published. Read and acknowledge it in Steward.",
+        f"A new version of '{guideline.title}' was published. Read and acknowledge it in Steward"
+        " (vendor portal: Proposals → Guidelines).",
         recipients,
     )
     return version
@@ -239,13 +267,20 @@ def current_version(guideline: Guideline) -> GuidelineVersion | None:
 
 
 def assignees(version: GuidelineVersion) -> QuerySet[User]:
-    """Everyone who must acknowledge VERSION: holders of its roles and the people named."""
+    """Everyone who must acknowledge VERSION: holders of its roles, the people named, and the
+    active portal users (third-party staff) of the vendors named, except those off-boarded."""
     groups = Group.objects.filter(name__in=version.roles)
     people: QuerySet[User] = (
         User.objects.filter(is_active=True)
-        .filter(Q(groups__in=groups) | Q(pk__in=version.people.values("pk")))
+        .filter(
+            Q(groups__in=groups)
+            | Q(pk__in=version.people.values("pk"))
+            | Q(vendor_id__in=version.vendors.values("pk"))
+        )
+        .exclude(third_party_worker__offboarded_on__lte=timezone.localdate())
+        .select_related("vendor")
         .distinct()
-        .order_by("username")
+        .order_by("vendor__name", "username")
     )
     return people
 
@@ -291,8 +326,14 @@ def stage_gate(user: User, stage: str) -> None:
     missing = outstanding_guidelines(user, stage)
     if missing:
         names = ", ".join(f"'{v.guideline.title}' v{v.number}" for v in missing)
+        where = (
+            "in the vendor portal (Proposals → Guidelines)" if user.vendor_id else "on the Guidelines page"
+        )
         raise ValidationError(
-            {"guidelines": f"Acknowledge {names} before acting at the {Stage(stage).label.lower()} stage."}
+            {
+                "guidelines": f"Acknowledge {names} {where} before acting at the "
+                f"{Stage(stage).label.lower()} stage."
+            }
         )
 
 
@@ -321,23 +362,76 @@ def guideline_reminders_send() -> int:
 
 
 def _clean_weights(weights: Mapping[str, Any] | None) -> dict[str, int]:
+    """Rubric weights: a whole number of at least 1 for every criterion, summing to 100.
+
+    Every criterion must carry a weight: the weighted score compares the criteria a sheet scores
+    with the weighted ones, so a criterion left out would leave the proposal without a score.
+    All problems are reported at once, so the form can be put right in one go.
+    """
     if not weights:
         return dict(DEFAULT_WEIGHTS)
     cleaned: dict[str, int] = {}
+    problems: list[str] = []
     for criterion, raw in weights.items():
         if criterion not in Criterion.values:
-            raise ValidationError({"weights": f"{criterion!r} is not a rubric criterion."})
+            problems.append(f"{criterion!r} is not a rubric criterion.")
+            continue
+        label = Criterion(criterion).label
+        if raw is None or str(raw).strip() == "":
+            continue  # reported below with the other missing criteria
         try:
-            weight = int(raw)
+            weight = int(str(raw).strip())
         except (TypeError, ValueError):
-            raise ValidationError({"weights": f"The weight of {criterion} must be a whole number."}) from None
-        if weight <= 0:
-            raise ValidationError({"weights": f"The weight of {criterion} must be above 0."})
+            problems.append(f"The weight of {label} must be a whole number.")
+            continue
+        if weight < 0:
+            problems.append(f"The weight of {label} cannot be negative.")
+        elif weight == 0:
+            problems.append(f"The weight of {label} must be at least 1 (every criterion counts).")
         cleaned[criterion] = weight
-    if sum(cleaned.values()) != 100:
+    given = {c for c, raw in weights.items() if raw is not None and str(raw).strip() != ""}
+    missing = [Criterion(c).label for c in Criterion.values if c not in given]
+    if missing:
+        problems.append(f"Give a weight for every criterion (missing: {', '.join(missing)}).")
+    total = sum(cleaned.values())
+    if total != 100:
+        problems.append(f"The weights must sum to 100 (they sum to {total}).")
+    if problems:
+        raise ValidationError({"weights": " ".join(problems)})
+    return cleaned
+
+
+def rubric_editable(call: Call) -> bool:
+    """The rubric can change until the call is decided or a panel member saved a scoresheet."""
+    return call.status != Call.Status.DECIDED and not Scoresheet.objects.filter(proposal__call=call).exists()
+
+
+@transaction.atomic
+def rubric_weights_set(*, actor: User, call: Call, weights: Mapping[str, Any]) -> dict[str, int]:
+    """Change a call's rubric weights, all at once, until scoring starts.
+
+    Once a panel member has saved a scoresheet on the call (even a draft), the weights are fixed:
+    the weighted score is computed from them, and moving them under scores already given would
+    change the result after the fact. Audited with the weights before and after.
+    """
+    _require(actor, "proposals.change_rubricweight", "Changing the rubric needs CRM staff.")
+    _staff_only(actor, "Vendors do not set the rubric.")
+    if call.status == Call.Status.DECIDED:
+        raise ValidationError({"weights": "The call is decided; its rubric is fixed."})
+    if not rubric_editable(call):
         raise ValidationError(
-            {"weights": f"The weights must sum to 100 (they sum to {sum(cleaned.values())})."}
+            {"weights": "Scoring on this call has started; the rubric weights can no longer change."}
         )
+    if not weights:
+        raise ValidationError({"weights": "Give the weight of every criterion."})
+    cleaned = _clean_weights(weights)
+    before = {w.criterion: w.weight for w in call.weights.all()}
+    if before == cleaned:
+        return cleaned
+    for criterion, weight in cleaned.items():
+        RubricWeight.objects.update_or_create(call=call, criterion=criterion, defaults={"weight": weight})
+    call.weights.exclude(criterion__in=list(cleaned)).delete()
+    _event(call, {"rubric_weights": [before, cleaned]}, actor)
     return cleaned
 
 
@@ -619,6 +713,9 @@ def proposal_submit(
     A refused late submission is logged in the audit trail even though nothing else is written.
     """
     _own_vendor(actor, proposal.vendor_id)
+    # Third-party staff too: the one submitting must have acknowledged the current proposal-stage
+    # guidelines assigned to their vendor (002 §6.2).
+    stage_gate(actor, Stage.PROPOSAL)
     call = proposal.call
     first_submission = latest_submitted(proposal) is None
     if first_submission and timezone.now() > call.deadline and not call.allow_late:

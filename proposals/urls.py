@@ -12,6 +12,7 @@ urlpatterns = [
     path("calls/new/", views.call_create, name="call_create"),
     path("calls/<int:pk>/", views.call_detail, name="call"),
     path("calls/<int:pk>/status/", views.call_status, name="call_status"),
+    path("calls/<int:pk>/weights/", views.rubric_weights, name="rubric_weights"),
     path("calls/<int:pk>/questions/", views.clarification_ask, name="ask"),
     path("calls/<int:pk>/panel/", views.panel_add, name="panel_add"),
     path("calls/<int:pk>/declaration/", views.panel_declare, name="declare"),

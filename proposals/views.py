@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -89,7 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "calls": selectors.call_list(user=user),
         "portal": user.vendor_id is not None,
-        "outstanding": [] if user.vendor_id else services.outstanding_guidelines(user),
+        "outstanding": services.outstanding_guidelines(user),
         "can_create": user.has_perm("proposals.add_call"),
     }
     if user.vendor_id is None:
@@ -103,28 +104,36 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def guidelines(request: HttpRequest) -> HttpResponse:
-    """Publish guidelines, see who acknowledged the current version, acknowledge my own."""
+    """Publish guidelines, see who acknowledged the current version, acknowledge my own.
+    A vendor's portal user sees the guidelines assigned to their vendor and acknowledges them."""
     _need(request, "proposals.view_guideline")
     user = _actor(request)
     if user.vendor_id is not None:
-        raise PermissionDenied
+        return render(
+            request,
+            "proposals/portal_guidelines.html",
+            {"items": selectors.portal_guidelines(user=user)},
+        )
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
             guideline_id = request.POST.get("guideline")
-            if guideline_id:
-                guideline = get_restricted_or_404(Guideline, user=user, pk=int(guideline_id))
-            else:
-                guideline = services.guideline_create(
-                    actor=user, title=request.POST.get("title", ""), stage=request.POST.get("stage", "")
+            vendor_ids = [int(v) for v in request.POST.getlist("vendors") if v.isdigit()]
+            with transaction.atomic():  # a new guideline whose version is refused is not kept either
+                if guideline_id:
+                    guideline = get_restricted_or_404(Guideline, user=user, pk=int(guideline_id))
+                else:
+                    guideline = services.guideline_create(
+                        actor=user, title=request.POST.get("title", ""), stage=request.POST.get("stage", "")
+                    )
+                services.guideline_publish(
+                    actor=user,
+                    guideline=guideline,
+                    body=request.POST.get("body", ""),
+                    change_note=request.POST.get("change_note", ""),
+                    roles=request.POST.getlist("roles"),
+                    vendors=list(Vendor.objects.restrict(user).filter(pk__in=vendor_ids)),
                 )
-            services.guideline_publish(
-                actor=user,
-                guideline=guideline,
-                body=request.POST.get("body", ""),
-                change_note=request.POST.get("change_note", ""),
-                roles=request.POST.getlist("roles"),
-            )
         except ValidationError as exc:
             errors = _errors(exc)
         else:
@@ -141,10 +150,13 @@ def guidelines(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "outstanding": services.outstanding_guidelines(user),
             "stages": Stage.choices,
-            "roles": [(code, role.label) for code, role in ROLES.items()],
+            "roles": [(code, role.label) for code, role in ROLES.items() if role.staff],
+            "vendors": Vendor.objects.restrict(user).order_by("name"),
             "can_publish": user.has_perm("proposals.add_guidelineversion"),
             "errors": errors,
             "posted": request.POST,
+            "posted_roles": request.POST.getlist("roles"),
+            "posted_vendors": request.POST.getlist("vendors"),
         },
         status=400 if errors else 200,
     )
@@ -318,6 +330,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "panel": call.panel.select_related("user").prefetch_related("conflicts"),
             "member": member,
             "weights": call.weights.all(),
+            "rubric_editable": services.rubric_editable(call),
             "staff": User.objects.filter(vendor__isnull=True, is_active=True).order_by("username"),
             "invited_vendors": [i.vendor for i in call.invitations.select_related("vendor")],
             "can_change": user.has_perm("proposals.change_call"),
@@ -357,8 +370,9 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
     if request.method == "POST":
         sections = {code: request.POST.get(f"section-{code}", "") for code in Section.values}
         components = _posted_components(request)
+        saved = None
         try:
-            version = services.proposal_save_draft(
+            version = saved = services.proposal_save_draft(
                 actor=user, call=call, sections=sections, components=components
             )
             if request.POST.get("action") == "submit":
@@ -366,6 +380,9 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
                 version = services.proposal_submit(actor=user, proposal=version.proposal, responses=responses)
         except ValidationError as exc:
             errors = _errors(exc)
+            if saved is not None:
+                # The draft is kept (nothing is lost), but the vendor must know it was not submitted.
+                messages.info(request, f"Version {saved.number} was saved as a draft; it was not submitted.")
         else:
             done = "submitted" if version.is_submitted else "saved as a draft"
             messages.success(request, f"Version {version.number} {done}.")
@@ -386,6 +403,7 @@ def _portal_call(request: HttpRequest, user: User, call: Call) -> HttpResponse:
             "components": _component_rows(components),
             "component_fields": COMPONENT_FIELDS_LABELS,
             "open_requests": open_requests,
+            "outstanding": services.outstanding_guidelines(user, Stage.PROPOSAL),
             "decisions": proposal.decisions.all() if proposal else [],
             "clarifications": selectors.clarifications_of(user=user, call=call),
             "documents": CallDocument.objects.restrict(user).filter(call=call).order_by("title"),
@@ -407,6 +425,44 @@ def call_status(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _flash(request, exc)
     return redirect("proposals:call", pk=pk)
+
+
+@login_required
+def rubric_weights(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a call's evaluation rubric weights (all at once, summing to 100) until scoring starts."""
+    user = _actor(request)
+    call = get_restricted_or_404(Call, user=user, pk=pk, action="change")
+    _staff_only_page(user)
+    current = {w.criterion: w.weight for w in call.weights.all()}
+    values: dict[str, Any] = dict(current)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {c: request.POST.get(f"weight-{c}", "").strip() for c in Criterion.values}
+        try:
+            services.rubric_weights_set(actor=user, call=call, weights=values)
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, "Rubric weights saved.")
+            return redirect("proposals:call", pk=call.pk)
+    total = sum(int(v) for v in values.values() if str(v).lstrip("-").isdigit())
+    return render(
+        request,
+        "proposals/rubric_weights.html",
+        {
+            "call": call,
+            "rows": [(code, label, values.get(code, "")) for code, label in Criterion.choices],
+            "total": total,
+            "editable": services.rubric_editable(call),
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _staff_only_page(user: User) -> None:
+    if user.vendor_id is not None:
+        raise PermissionDenied
 
 
 @login_required

@@ -137,11 +137,27 @@ def worker_get(*, user: Any, pk: int, action: str = "view") -> ThirdPartyWorker:
 
 
 def worker_detail(*, user: Any, worker: ThirdPartyWorker) -> dict[str, QuerySet[Any]]:
-    """A worker's access, training, acknowledgements and checklists, each through ``restrict``."""
+    """A worker's access, training, acknowledgements and checklists, each through ``restrict``.
+
+    Acknowledgements come from two places, shown together and never copied: those the vendor
+    manager recorded here (documents outside Steward's guideline register), and the guideline
+    versions the worker acknowledged themselves in the portal (``proposals.Acknowledgement``, the
+    record the proposals stage gates read).
+    """
+    from proposals.models import Acknowledgement
+
+    in_portal = (
+        Acknowledgement.objects.restrict(user)
+        .filter(user_id=worker.user_id)
+        .select_related("version__guideline")
+        if worker.user_id is not None
+        else Acknowledgement.objects.none()
+    )
     return {
         "grants": AccessGrant.objects.restrict(user).filter(worker=worker).order_by("system", "-granted_on"),
         "training": TrainingRecord.objects.restrict(user).filter(worker=worker),
         "acknowledgements": GuidelineAcknowledgement.objects.restrict(user).filter(worker=worker),
+        "portal_acknowledgements": in_portal,
         "tasks": BoardingTask.objects.restrict(user).filter(worker=worker).select_related("done_by"),
     }
 
