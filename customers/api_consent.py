@@ -454,6 +454,41 @@ def opt_out(request: HttpRequest, customer_id: ObjectId, payload: OptOutIn) -> S
     return Status(201 if result.created else 200, result)
 
 
+class PhoneOptOutIn(InputSchema):
+    channel: SuppressionChannel = SuppressionChannel.ALL
+    note: str = Field("", max_length=500)
+
+
+class PhoneOptOutOut(Schema):
+    """Only what the agent needs to tell the caller: which channel, since when, new or not."""
+
+    customer_id: int
+    channel: SuppressionChannel
+    in_force_since: datetime
+    created: bool
+
+
+@router.post(
+    "/{int:customer_id}/call-opt-outs",
+    response={201: PhoneOptOutOut, 200: PhoneOptOutOut},
+    summary="Record an opt-out given on a call (s35G)",
+)
+def phone_opt_out(
+    request: HttpRequest, customer_id: ObjectId, payload: PhoneOptOutIn
+) -> Status[dict[str, Any]]:
+    if not request.user.has_perm("customers.record_phone_opt_out"):
+        raise PermissionDenied("Recording an opt-out from a call needs the customer-service agent role.")
+    customer = _customer(request, customer_id)
+    result = marketing.opt_out_on_call(actor=actor(request), customer=customer, **payload.dict())
+    body = {
+        "customer_id": customer.pk,
+        "channel": result.suppression.channel,
+        "in_force_since": result.suppression.occurred_at,
+        "created": result.created,
+    }
+    return Status(201 if result.created else 200, body)
+
+
 class SuppressionQuery(Schema):
     channel: SuppressionChannel | None = None
     active: bool | None = None

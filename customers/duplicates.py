@@ -428,7 +428,9 @@ def customer_merge_undo(*, actor: Any, merge: CustomerMerge) -> CustomerMerge:
     BehaviourEvent.objects.filter(pk__in=merge.moved_events, customer=survivor).update(
         customer=merged, updated_at=now
     )
-    Ticket.objects.filter(pk__in=merge.moved_tickets, customer=survivor).update(customer=merged, updated_at=now)
+    Ticket.objects.filter(pk__in=merge.moved_tickets, customer=survivor).update(
+        customer=merged, updated_at=now
+    )
     merged_before = audit.snapshot(merged)
     merged.merged_into = None
     merged.save(update_fields=["merged_into", "updated_at"])

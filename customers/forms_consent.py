@@ -153,6 +153,15 @@ class OptOutForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class PhoneOptOutForm(forms.Form):
+    """What an agent records when a caller says "stop marketing to me" (s35G)."""
+
+    channel = forms.ChoiceField(
+        choices=SuppressionChannel.choices, initial=SuppressionChannel.ALL, label="Stop marketing by"
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note (ticket number, words used)")
+
+
 class TransitionalForm(forms.Form):
     pre_2013_data = forms.BooleanField(
         required=False, label="Used for direct marketing before 1 April 2013 (s35D)"

@@ -319,6 +319,43 @@ def opt_out(
     to for marketing on them. Recording the same opt-out twice changes nothing.
     """
     _require(actor, "customers.add_suppression", "Recording opt-outs needs the DPO, CRM or marketing role.")
+    return _opt_out(
+        actor=actor, customer=customer, channel=channel, source=source, note=note, occurred_at=occurred_at
+    )
+
+
+@transaction.atomic
+def opt_out_on_call(*, actor: Any, customer: Customer, channel: str, note: str = "") -> OptOut:
+    """A customer-service agent records "stop marketing to me" said on a call (s35G), on one
+    channel or all. The same opt-out as :func:`opt_out` (suppression list, consents withdrawn,
+    third parties' notices queued), in force at once; the source names the agent who took it.
+
+    The agent needs only ``record_phone_opt_out``: it gives no sight of the opt-out list, the
+    consent ledger or unmasked contact details."""
+    if actor is None or not (
+        actor.has_perm("customers.record_phone_opt_out") or actor.has_perm("customers.add_suppression")
+    ):
+        raise PermissionDenied("Recording an opt-out from a call needs the customer-service agent role.")
+    _live(customer)
+    return _opt_out(
+        actor=actor,
+        customer=customer,
+        channel=channel,
+        source=f"Phone call taken by {actor.get_username()}",
+        note=note,
+        occurred_at=None,
+    )
+
+
+def _opt_out(
+    *,
+    actor: Any,
+    customer: Customer,
+    channel: str,
+    source: str,
+    note: str,
+    occurred_at: datetime | None,
+) -> OptOut:
     if channel not in SuppressionChannel.values:
         raise ValidationError({"channel": "Unknown channel."})
     source = _text(source, "source", "Say where the opt-out came from (call, e-mail, form).")

@@ -783,6 +783,9 @@ class Suppression(StewardModel):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["customer", "channel"])]
+        # Agents take opt-outs on calls (s35G: "at any time, free of charge") without the right to
+        # read the opt-out list or the consent ledger that view/add_suppression would bring.
+        permissions = [("record_phone_opt_out", "Record an opt-out the customer gives on a call")]
 
     def __str__(self) -> str:
         return f"Opt-out ({self.get_channel_display()})"

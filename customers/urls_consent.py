@@ -31,6 +31,7 @@ urlpatterns = [
         name="customer_withdraw",
     ),
     path("<int:pk>/privacy/opt-outs/", views.customer_opt_out, name="customer_opt_out"),
+    path("<int:pk>/privacy/call-opt-out/", views.customer_phone_opt_out, name="customer_phone_opt_out"),
     path("<int:pk>/privacy/s35d/", views.customer_transitional, name="customer_transitional"),
     path("<int:pk>/privacy/collections/", views.customer_collection, name="customer_collection"),
 ]

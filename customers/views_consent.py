@@ -236,6 +236,8 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             "marketing_state": MarketingState.objects.filter(customer=customer).first(),
             "opt_out_form": forms.OptOutForm(prefix="optout"),
         }
+    if user.has_perm("customers.record_phone_opt_out"):
+        context["phone_opt_out_form"] = forms.PhoneOptOutForm(prefix="call")
     if user.has_perm("customers.change_marketingstate"):
         state = context.get("marketing_state")
         context["transitional_form"] = forms.TransitionalForm(
@@ -324,6 +326,31 @@ def customer_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
         _flash(request, exc)
     else:
         messages.success(request, "Consent withdrawn; it no longer applies from now.")
+    return redirect("customers:customer_privacy", pk=pk)
+
+
+@login_required
+@require_POST
+def customer_phone_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agent on a call records the customer's opt-out (s35G); in force at once."""
+    _need(request, "customers.record_phone_opt_out")
+    customer = _customer(request, pk)
+    form = forms.PhoneOptOutForm(request.POST, prefix="call")
+    if not form.is_valid():
+        messages.error(request, "Choose the channel the customer no longer wants marketing on.")
+        return redirect("customers:customer_privacy", pk=pk)
+    try:
+        result = marketing.opt_out_on_call(actor=_actor(request), customer=customer, **form.cleaned_data)
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        channel = result.suppression.get_channel_display()
+        messages.success(
+            request,
+            f"Opt-out recorded ({channel}): no more direct marketing from now on."
+            if result.created
+            else f"This customer had already opted out ({channel}); nothing changed.",
+        )
     return redirect("customers:customer_privacy", pk=pk)
 
 

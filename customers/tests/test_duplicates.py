@@ -109,7 +109,11 @@ def test_a_merge_moves_the_service_tickets_and_the_undo_moves_them_back(client, 
     theirs = Ticket.objects.create(external_id="T-OTHER", opened_at=days_ago(3), customer=other)
     own = Ticket.objects.create(external_id="T-SURV", opened_at=days_ago(2), customer=survivor)
     response = api_call(
-        client, "post", f"/api/v1/customers/duplicates/{candidate.pk}/merge", dpo, {"survivor_id": survivor.pk}
+        client,
+        "post",
+        f"/api/v1/customers/duplicates/{candidate.pk}/merge",
+        dpo,
+        {"survivor_id": survivor.pk},
     )
     assert response.status_code == 201, response.content
     assert response.json()["moved_tickets"] == [theirs.pk]
