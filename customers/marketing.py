@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core import audit
 from core.models import AuditEvent
-from customers import access_log
+from customers import access_log, disclosures
 from customers.consent import CONTACT_FIELD, marketable
 from customers.models import (
     CollectionStatement,
@@ -39,6 +39,7 @@ from customers.models import (
     TransfereeNotice,
 )
 from customers.sqlbulk import insert_rows
+from vendors.models import DataFlow
 
 logger = logging.getLogger("steward.customers")
 
@@ -584,6 +585,18 @@ def _marketing_list(
     return MarketingList(record, rows)
 
 
+def export_flows(*, user: Any) -> QuerySet[DataFlow]:
+    """The register lines a marketing list may be handed over under: active, outgoing lines with
+    personal data of the vendors behind the transferees USER may export to."""
+    vendors = Transferee.objects.restrict(user).exclude(vendor=None).values("vendor")
+    return DataFlow.objects.filter(
+        vendor__in=vendors,
+        direction=DataFlow.Direction.TO_VENDOR,
+        personal_data=True,
+        active=True,
+    ).select_related("vendor")
+
+
 @transaction.atomic
 def marketing_export(
     *,
@@ -593,12 +606,21 @@ def marketing_export(
     purpose: MarketingPurpose,
     file_format: str,
     transferee: Transferee | None = None,
+    data_flow: DataFlow | None = None,
 ) -> MarketingList:
     """A marketing list as a file: only marketable customers (consent, opt-outs, transfers checked
     by :func:`customers.consent.marketable`), with the contact point of that channel only. The
-    customers on it are recorded in the audit trail with the export's purpose."""
+    customers on it are recorded in the audit trail with the export's purpose.
+
+    A list handed to a transferee's vendor names the register line it goes under (DATA_FLOW): the
+    exchange is logged in the information-exchange register with the customers it carried, so a
+    later correction reaches that vendor for those customers only (s23(1)(c))."""
     if file_format not in ("csv", "xlsx"):
         raise ValidationError({"file_format": "Export as csv or xlsx."})
+    if data_flow is not None and (transferee is None or transferee.vendor_id != data_flow.vendor_id):
+        raise ValidationError(
+            {"data_flow_id": "Choose a register line of the vendor behind the chosen transferee."}
+        )
     result = _marketing_list(
         actor=actor,
         kind=MarketingExport.Kind.EXPORT,
@@ -610,6 +632,13 @@ def marketing_export(
     )
     # Which customers were on the file is in the audit trail (their ids, with the purpose) and so in
     # the access log; export lines would only repeat it.
+    if data_flow is not None:
+        disclosures.exchange_log_with_customers(
+            actor=actor,
+            flow=data_flow,
+            customer_ids=[row["customer_id"] for row in result.rows],
+            reference=f"Marketing export {result.record.pk} ({file_format})",
+        )
     return result
 
 

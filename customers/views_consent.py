@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from core.access import get_restricted_or_404
-from customers import access_log, collection, field_access, files, marketing, processors
+from customers import access_log, collection, disclosures, field_access, files, marketing, processors
 from customers import forms_consent as forms
 from customers.api_consent import ACCESS_COLUMNS, access_rows
 from customers.consent import consent_state
@@ -236,7 +236,8 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             "marketing_state": MarketingState.objects.filter(customer=customer).first(),
             "opt_out_form": forms.OptOutForm(prefix="optout"),
         }
-    if user.has_perm("customers.record_phone_opt_out"):
+    # Staff with the opt-out list use its fuller form below; agents get the call form only.
+    if user.has_perm("customers.record_phone_opt_out") and not user.has_perm("customers.add_suppression"):
         context["phone_opt_out_form"] = forms.PhoneOptOutForm(prefix="call")
     if user.has_perm("customers.change_marketingstate"):
         state = context.get("marketing_state")
@@ -255,6 +256,8 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("statement", "form"),
             "collection_form": forms.CollectionRecordForm(user=user),
         }
+    if user.has_perm(disclosures.VIEW):
+        context["disclosures"] = disclosures.customer_disclosures(user=user, customer=customer)[:20]
     if user.has_perm("customers.view_customeraccess"):
         context["accesses"] = access_log.access_log(user=user, customer_id=customer.pk)[:20]
     return render(request, "customers/privacy_customer.html", context)
@@ -453,6 +456,7 @@ def marketing_page(request: HttpRequest) -> HttpResponse:
                 purpose=data["purpose"],
                 transferee=data["transferee"],
                 file_format=data["file_format"],
+                data_flow=data["data_flow"],
             )
         except ValidationError as exc:
             _errors(export_form, exc)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_segment_ordering'),
+        ("customers", "0005_segment_ordering"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customermerge',
-            name='moved_tickets',
-            field=models.JSONField(default=list, help_text='Service tickets moved to the survivor.'),
+            model_name="customermerge",
+            name="moved_tickets",
+            field=models.JSONField(default=list, help_text="Service tickets moved to the survivor."),
         ),
     ]

@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0006_merge_moved_tickets'),
+        ("customers", "0006_merge_moved_tickets"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='suppression',
-            options={'ordering': ['-occurred_at', '-id'], 'permissions': [('record_phone_opt_out', 'Record an opt-out the customer gives on a call')]},
+            name="suppression",
+            options={
+                "ordering": ["-occurred_at", "-id"],
+                "permissions": [("record_phone_opt_out", "Record an opt-out the customer gives on a call")],
+            },
         ),
     ]
