@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core import audit
+from core import audit, sms
 from core.models import AuditEvent
 from customers import access_log, disclosures
 from customers.consent import CONTACT_FIELD, marketable
@@ -654,8 +654,9 @@ def marketing_send(
     opt_out_notice: str,
 ) -> MarketingList:
     """Send a campaign to the marketable customers. Every message carries the opt-out notice; a
-    customer's first message records that it did (s35F). E-mails go out after the transaction
-    commits; other channels' lists are handed to the provider from the send's page."""
+    customer's first message records that it did (s35F). E-mails, and SMS when an SMS backend is
+    configured (``STEWARD_SMS_BACKEND``), go out after the transaction commits; other channels'
+    lists are handed to the provider from the send's page."""
     message = _text(message, "message", "Write the message.")
     opt_out_notice = _text(
         opt_out_notice, "opt_out_notice", "Every marketing message tells the customer how to opt out (s35F)."
@@ -704,6 +705,18 @@ def marketing_send(
                 logger.exception("marketing e-mail failed", extra={"send": result.record.pk})
 
         transaction.on_commit(send)
+    elif channel == MarketingChannel.SMS and result.rows and sms.sms_configured():
+        # Only through the configured SMS backend (core.sms); without one the list is handed to the
+        # provider from the send's page, as for phone and post.
+        texts = [(row["contact"], f"{message}\n{opt_out_notice}") for row in result.rows if row["contact"]]
+
+        def send_texts() -> None:
+            try:
+                sms.send_mass_sms(texts)
+            except (OSError, ImproperlyConfigured):
+                logger.exception("marketing SMS failed", extra={"send": result.record.pk})
+
+        transaction.on_commit(send_texts)
     return result
 
 
