@@ -20,7 +20,7 @@ from vendors.models import DataExchange
 router = Router(tags=["customer privacy"])
 
 
-class ExchangeOut(Schema):
+class DisclosureExchangeOut(Schema):
     id: int
     flow_id: int
     flow_title: str = Field(..., alias="flow.title")
@@ -31,18 +31,18 @@ class ExchangeOut(Schema):
     reference: str
 
 
-class OutgoingExchangeOut(ExchangeOut):
+class OutgoingDisclosureOut(DisclosureExchangeOut):
     customers_recorded: int
 
 
-class ExchangeCustomersIn(InputSchema):
+class DisclosureCustomersIn(InputSchema):
     customer_ids: list[ObjectId] = Field([], max_length=10_000, description="Steward customer ids.")
     external_ids: list[str] = Field(
         [], max_length=10_000, description="The source's customer ids, as in the file or feed sent."
     )
 
 
-class ExchangeCustomersOut(Schema):
+class DisclosureCustomersOut(Schema):
     exchange_id: int
     added: int
     customers_recorded: int
@@ -55,7 +55,7 @@ def _need(request: HttpRequest, perm: str) -> None:
 
 @router.get(
     "/privacy/exchanges",
-    response=list[OutgoingExchangeOut],
+    response=list[OutgoingDisclosureOut],
     summary="Outgoing personal-data exchanges and how many customers are recorded for each",
 )
 @paginate
@@ -66,11 +66,11 @@ def exchange_list(request: HttpRequest) -> QuerySet[DataExchange]:
 
 @router.post(
     "/privacy/exchanges/{int:exchange_id}/customers",
-    response={200: ExchangeCustomersOut},
+    response={200: DisclosureCustomersOut},
     summary="Record which customers an outgoing exchange carried (s23(1)(c))",
 )
 def exchange_customers_record(
-    request: HttpRequest, exchange_id: ObjectId, payload: ExchangeCustomersIn
+    request: HttpRequest, exchange_id: ObjectId, payload: DisclosureCustomersIn
 ) -> Status[dict[str, int]]:
     _need(request, disclosures.RECORD)
     exchange = get_restricted_or_404(DataExchange, user=request.user, pk=exchange_id)
@@ -88,7 +88,7 @@ def exchange_customers_record(
 
 @router.get(
     "/{int:customer_id}/disclosures",
-    response=list[ExchangeOut],
+    response=list[DisclosureExchangeOut],
     summary="The exchanges that carried a customer's data to a vendor",
 )
 @paginate
