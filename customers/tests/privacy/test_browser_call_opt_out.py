@@ -46,7 +46,8 @@ def test_an_agent_takes_an_opt_out_on_a_call_and_the_dpo_sees_disclosures(page, 
     section.get_by_role("button", name="Record the opt-out").click()
     expect(page.locator("main")).to_contain_text("Opt-out recorded (All channels)")
     _shot(page, "agent-call-opt-out")
-    assert Suppression.objects.get(customer=customer).recorded_by.username == "kelvin"
+    recorder = Suppression.objects.get(customer=customer).recorded_by
+    assert recorder is not None and recorder.username == "kelvin"
     assert not marketable(Customer.objects.all(), channel="email", purpose=purpose).exists()
 
     flow = vendor_services.data_flow_create(
