@@ -386,3 +386,6 @@ _with_permissions(CRM_STAFF, (*CUSTOMERS_SALES_READ, *CUSTOMERS_INGEST, *CUSTOME
 _with_permissions(
     CS_AGENT, ("customers.view_order", "customers.view_orderline", "customers.view_behaviourevent")
 )
+# An agent takes a customer's "stop marketing to me" on a call (s35G) without seeing the opt-out
+# list or the consent ledger (customers.marketing.opt_out_on_call).
+_with_permissions(CS_AGENT, ("customers.record_phone_opt_out",))

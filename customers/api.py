@@ -24,3 +24,7 @@ router.add_router("", sales_router)
 from customers.api_consent import router as consent_router  # noqa: E402
 
 router.add_router("", consent_router)
+# --- disclosures: whose data each outgoing exchange carried (s23(1)(c)) ---
+from customers.api_disclosures import router as disclosures_router  # noqa: E402
+
+router.add_router("", disclosures_router)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -335,6 +335,17 @@ def _transferee(request: HttpRequest, pk: int | None) -> Transferee | None:
     return None if pk is None else get_restricted_or_404(Transferee, user=request.user, pk=pk)
 
 
+def _data_flow(request: HttpRequest, pk: int | None) -> DataFlow | None:
+    """A register line of a vendor behind a transferee the user may export to (marketing staff do
+    not read the vendor register itself)."""
+    if pk is None:
+        return None
+    flow = marketing.export_flows(user=request.user).filter(pk=pk).first()
+    if flow is None:
+        raise Http404
+    return flow
+
+
 class ConsentIn(InputSchema):
     purpose_id: ObjectId
     channel: MarketingChannel
@@ -454,6 +465,41 @@ def opt_out(request: HttpRequest, customer_id: ObjectId, payload: OptOutIn) -> S
     return Status(201 if result.created else 200, result)
 
 
+class PhoneOptOutIn(InputSchema):
+    channel: SuppressionChannel = SuppressionChannel.ALL
+    note: str = Field("", max_length=500)
+
+
+class PhoneOptOutOut(Schema):
+    """Only what the agent needs to tell the caller: which channel, since when, new or not."""
+
+    customer_id: int
+    channel: SuppressionChannel
+    in_force_since: datetime
+    created: bool
+
+
+@router.post(
+    "/{int:customer_id}/call-opt-outs",
+    response={201: PhoneOptOutOut, 200: PhoneOptOutOut},
+    summary="Record an opt-out given on a call (s35G)",
+)
+def phone_opt_out(
+    request: HttpRequest, customer_id: ObjectId, payload: PhoneOptOutIn
+) -> Status[dict[str, Any]]:
+    if not request.user.has_perm("customers.record_phone_opt_out"):
+        raise PermissionDenied("Recording an opt-out from a call needs the customer-service agent role.")
+    customer = _customer(request, customer_id)
+    result = marketing.opt_out_on_call(actor=actor(request), customer=customer, **payload.dict())
+    body = {
+        "customer_id": customer.pk,
+        "channel": result.suppression.channel,
+        "in_force_since": result.suppression.occurred_at,
+        "created": result.created,
+    }
+    return Status(201 if result.created else 200, body)
+
+
 class SuppressionQuery(Schema):
     channel: SuppressionChannel | None = None
     active: bool | None = None
@@ -531,6 +577,9 @@ class PdpListIn(InputSchema):
 class PdpExportIn(PdpListIn):
     file_format: Literal["csv", "xlsx"] = "csv"
     transferee_id: ObjectId | None = None
+    data_flow_id: ObjectId | None = Field(
+        None, description="The register line the list goes to the transferee's vendor under (s23(1)(c))."
+    )
 
 
 class PdpSendIn(PdpListIn):
@@ -572,6 +621,7 @@ def marketing_export(request: HttpRequest, payload: PdpExportIn) -> HttpResponse
         purpose=_purpose(request, payload.purpose_id),
         transferee=_transferee(request, payload.transferee_id),
         file_format=payload.file_format,
+        data_flow=_data_flow(request, payload.data_flow_id),
     )
     body = files.table_bytes(
         marketing.EXPORT_COLUMNS,

@@ -49,6 +49,7 @@ class CustomerMergeOut(Schema):
     field_sources: dict[str, str]
     moved_orders: list[int]
     moved_events: list[int]
+    moved_tickets: list[int]
     merged_at: datetime
     undone_at: datetime | None
 

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from customers import breaches, duplicates, privacy, quality, retention
+from customers import breaches, disclosures, duplicates, privacy, quality, retention
 from customers.models import Customer, Order, OrderLine
 from customers.privacy_models import PrivacyRequest, RefusalGround
+from vendors.models import DataExchange, DataFlow
 
 # (given, family, chinese, e-mail, phone, address, district)
 PEOPLE = [
@@ -168,6 +169,7 @@ def seed_privacy() -> bool:
         actor=dpo, request=access, amount="40.00", basis="Printing and postage of the copy"
     )
 
+    _disclosures(dpo, people)
     privacy.privacy_request_create(
         actor=dpo,
         kind="correction",
@@ -240,3 +242,21 @@ def seed_privacy() -> bool:
     quality.quality_check(actor=dpo)
     duplicates.duplicates_detect(actor=dpo)
     return True
+
+
+def _disclosures(dpo: User, people: list[Customer]) -> None:
+    """Whose data the vendor demo's outgoing batches carried: the latest batch of the first outgoing
+    register line carried Wong Ka Yan (people[2]), the others did not, so her correction request
+    names one recipient (s23(1)(c)). Without the vendor demo there is nothing to record."""
+    batches = list(
+        DataExchange.objects.filter(
+            flow__direction=DataFlow.Direction.TO_VENDOR, flow__personal_data=True
+        ).order_by("flow_id", "-occurred_at", "-id")
+    )
+    others = Customer.objects.filter(pk__in=[people[0].pk, people[1].pk])
+    for number, batch in enumerate(batches):
+        disclosures.exchange_customers_record(actor=dpo, exchange=batch, customers=others)
+        if number == 0:
+            disclosures.exchange_customers_record(
+                actor=dpo, exchange=batch, customers=Customer.objects.filter(pk=people[2].pk)
+            )

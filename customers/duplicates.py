@@ -40,6 +40,7 @@ from core import audit
 from core.models import AuditEvent
 from customers.models import BehaviourEvent, Customer, Order
 from customers.privacy_models import REVIEW_QUALITY, CustomerMerge, DuplicateCandidate
+from service.models import Ticket
 
 # Romanisations of the same Chinese surname (Cantonese as used in Hong Kong, Mandarin pinyin,
 # Macau and older spellings). The first of each group is the spelling every variant becomes.
@@ -326,7 +327,8 @@ def customer_merge(
     take_from_merged: Sequence[str] = (),
 ) -> CustomerMerge:
     """Merge the other record of CANDIDATE into SURVIVOR: the fields named in TAKE_FROM_MERGED are
-    copied over, orders and events move to the survivor, the merged record points at it."""
+    copied over, orders, events and service tickets move to the survivor, the merged record points
+    at it. The moved rows' ids are kept so that an undo moves exactly those back."""
     _require(actor)
     candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.status != DuplicateCandidate.Status.OPEN:
@@ -360,6 +362,10 @@ def customer_merge(
     moved_events = list(BehaviourEvent.objects.filter(customer=merged).values_list("pk", flat=True))
     Order.objects.filter(pk__in=moved_orders).update(customer=survivor, updated_at=timezone.now())
     BehaviourEvent.objects.filter(pk__in=moved_events).update(customer=survivor, updated_at=timezone.now())
+    # The customer's service history is part of the timeline (issue 7 §4): a merge must not leave
+    # the tickets on a record nobody looks at any more.
+    moved_tickets = list(Ticket.objects.filter(customer=merged).values_list("pk", flat=True))
+    Ticket.objects.filter(pk__in=moved_tickets).update(customer=survivor, updated_at=timezone.now())
     merged_before = audit.snapshot(merged)
     merged.merged_into = survivor
     merged.save(update_fields=["merged_into", "updated_at"])
@@ -383,6 +389,7 @@ def customer_merge(
         field_sources=sources,
         moved_orders=moved_orders,
         moved_events=moved_events,
+        moved_tickets=moved_tickets,
         merged_by=actor,
         merged_at=now,
     )
@@ -392,7 +399,7 @@ def customer_merge(
 
 @transaction.atomic
 def customer_merge_undo(*, actor: Any, merge: CustomerMerge) -> CustomerMerge:
-    """Undo a merge: the survivor gets its own values back, the moved orders and events go back,
+    """Undo a merge: the survivor gets its own values back, the moved orders, events and tickets go back,
     the merged record lives again and the pair returns to the queue. Only the latest merge into a
     survivor can be undone (a later one built on it)."""
     _require(actor)
@@ -419,6 +426,9 @@ def customer_merge_undo(*, actor: Any, merge: CustomerMerge) -> CustomerMerge:
     now = timezone.now()
     Order.objects.filter(pk__in=merge.moved_orders, customer=survivor).update(customer=merged, updated_at=now)
     BehaviourEvent.objects.filter(pk__in=merge.moved_events, customer=survivor).update(
+        customer=merged, updated_at=now
+    )
+    Ticket.objects.filter(pk__in=merge.moved_tickets, customer=survivor).update(
         customer=merged, updated_at=now
     )
     merged_before = audit.snapshot(merged)

@@ -21,6 +21,7 @@ from customers.models import (
     SuppressionChannel,
     Transferee,
 )
+from vendors.models import DataFlow
 
 DATE = forms.DateInput(attrs={"type": "date"})
 LEVELS = [("", "Not collected"), ("obligatory", "Obligatory"), ("voluntary", "Voluntary")]
@@ -153,6 +154,15 @@ class OptOutForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class PhoneOptOutForm(forms.Form):
+    """What an agent records when a caller says "stop marketing to me" (s35G)."""
+
+    channel = forms.ChoiceField(
+        choices=SuppressionChannel.choices, initial=SuppressionChannel.ALL, label="Stop marketing by"
+    )
+    note = forms.CharField(max_length=500, required=False, label="Note (ticket number, words used)")
+
+
 class TransitionalForm(forms.Form):
     pre_2013_data = forms.BooleanField(
         required=False, label="Used for direct marketing before 1 April 2013 (s35D)"
@@ -206,11 +216,39 @@ class MarketingListForm(forms.Form):
 
 class ExportForm(MarketingListForm):
     transferee = forms.ModelChoiceField(queryset=Transferee.objects.none(), required=False)
+    data_flow = forms.ModelChoiceField(
+        queryset=DataFlow.objects.none(),
+        required=False,
+        label="Register line (when the list goes to the transferee's vendor)",
+    )
     file_format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")], label="Format")
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from customers.marketing import export_flows  # marketing imports the models this module does
+
         super().__init__(*args, user=user, **kwargs)
         self.fields["transferee"].queryset = Transferee.objects.restrict(user)  # type: ignore[attr-defined]
+        self.fields["data_flow"].queryset = export_flows(user=user)  # type: ignore[attr-defined]
+        self.fields["data_flow"].label_from_instance = lambda f: f"{f.vendor.name}: {f.title}"  # type: ignore[attr-defined]
+
+
+class ExchangeCustomersForm(forms.Form):
+    """Whose data an exchange carried: the shop's customer ids, as in the file or feed sent."""
+
+    references = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=200_000,
+        label="Customer ids as sent (the shop's ids, one per line or separated by commas)",
+    )
+
+    def clean_references(self) -> list[str]:
+        tokens = [t.strip() for t in self.cleaned_data["references"].replace(",", "\n").splitlines()]
+        refs = sorted({t for t in tokens if t})
+        if not refs:
+            raise forms.ValidationError("Give at least one customer id.")
+        if len(refs) > 10_000:
+            raise forms.ValidationError("At most 10,000 ids at a time.")
+        return refs
 
 
 class SendForm(MarketingListForm):

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core import audit
+from core import audit, sms
 from core.models import AuditEvent
-from customers import access_log
+from customers import access_log, disclosures
 from customers.consent import CONTACT_FIELD, marketable
 from customers.models import (
     CollectionStatement,
@@ -39,6 +39,7 @@ from customers.models import (
     TransfereeNotice,
 )
 from customers.sqlbulk import insert_rows
+from vendors.models import DataFlow
 
 logger = logging.getLogger("steward.customers")
 
@@ -319,6 +320,43 @@ def opt_out(
     to for marketing on them. Recording the same opt-out twice changes nothing.
     """
     _require(actor, "customers.add_suppression", "Recording opt-outs needs the DPO, CRM or marketing role.")
+    return _opt_out(
+        actor=actor, customer=customer, channel=channel, source=source, note=note, occurred_at=occurred_at
+    )
+
+
+@transaction.atomic
+def opt_out_on_call(*, actor: Any, customer: Customer, channel: str, note: str = "") -> OptOut:
+    """A customer-service agent records "stop marketing to me" said on a call (s35G), on one
+    channel or all. The same opt-out as :func:`opt_out` (suppression list, consents withdrawn,
+    third parties' notices queued), in force at once; the source names the agent who took it.
+
+    The agent needs only ``record_phone_opt_out``: it gives no sight of the opt-out list, the
+    consent ledger or unmasked contact details."""
+    if actor is None or not (
+        actor.has_perm("customers.record_phone_opt_out") or actor.has_perm("customers.add_suppression")
+    ):
+        raise PermissionDenied("Recording an opt-out from a call needs the customer-service agent role.")
+    _live(customer)
+    return _opt_out(
+        actor=actor,
+        customer=customer,
+        channel=channel,
+        source=f"Phone call taken by {actor.get_username()}",
+        note=note,
+        occurred_at=None,
+    )
+
+
+def _opt_out(
+    *,
+    actor: Any,
+    customer: Customer,
+    channel: str,
+    source: str,
+    note: str,
+    occurred_at: datetime | None,
+) -> OptOut:
     if channel not in SuppressionChannel.values:
         raise ValidationError({"channel": "Unknown channel."})
     source = _text(source, "source", "Say where the opt-out came from (call, e-mail, form).")
@@ -547,6 +585,18 @@ def _marketing_list(
     return MarketingList(record, rows)
 
 
+def export_flows(*, user: Any) -> QuerySet[DataFlow]:
+    """The register lines a marketing list may be handed over under: active, outgoing lines with
+    personal data of the vendors behind the transferees USER may export to."""
+    vendors = Transferee.objects.restrict(user).exclude(vendor=None).values("vendor")
+    return DataFlow.objects.filter(
+        vendor__in=vendors,
+        direction=DataFlow.Direction.TO_VENDOR,
+        personal_data=True,
+        active=True,
+    ).select_related("vendor")
+
+
 @transaction.atomic
 def marketing_export(
     *,
@@ -556,12 +606,21 @@ def marketing_export(
     purpose: MarketingPurpose,
     file_format: str,
     transferee: Transferee | None = None,
+    data_flow: DataFlow | None = None,
 ) -> MarketingList:
     """A marketing list as a file: only marketable customers (consent, opt-outs, transfers checked
     by :func:`customers.consent.marketable`), with the contact point of that channel only. The
-    customers on it are recorded in the audit trail with the export's purpose."""
+    customers on it are recorded in the audit trail with the export's purpose.
+
+    A list handed to a transferee's vendor names the register line it goes under (DATA_FLOW): the
+    exchange is logged in the information-exchange register with the customers it carried, so a
+    later correction reaches that vendor for those customers only (s23(1)(c))."""
     if file_format not in ("csv", "xlsx"):
         raise ValidationError({"file_format": "Export as csv or xlsx."})
+    if data_flow is not None and (transferee is None or transferee.vendor_id != data_flow.vendor_id):
+        raise ValidationError(
+            {"data_flow_id": "Choose a register line of the vendor behind the chosen transferee."}
+        )
     result = _marketing_list(
         actor=actor,
         kind=MarketingExport.Kind.EXPORT,
@@ -573,6 +632,13 @@ def marketing_export(
     )
     # Which customers were on the file is in the audit trail (their ids, with the purpose) and so in
     # the access log; export lines would only repeat it.
+    if data_flow is not None:
+        disclosures.exchange_log_with_customers(
+            actor=actor,
+            flow=data_flow,
+            customer_ids=[row["customer_id"] for row in result.rows],
+            reference=f"Marketing export {result.record.pk} ({file_format})",
+        )
     return result
 
 
@@ -588,8 +654,9 @@ def marketing_send(
     opt_out_notice: str,
 ) -> MarketingList:
     """Send a campaign to the marketable customers. Every message carries the opt-out notice; a
-    customer's first message records that it did (s35F). E-mails go out after the transaction
-    commits; other channels' lists are handed to the provider from the send's page."""
+    customer's first message records that it did (s35F). E-mails, and SMS when an SMS backend is
+    configured (``STEWARD_SMS_BACKEND``), go out after the transaction commits; other channels'
+    lists are handed to the provider from the send's page."""
     message = _text(message, "message", "Write the message.")
     opt_out_notice = _text(
         opt_out_notice, "opt_out_notice", "Every marketing message tells the customer how to opt out (s35F)."
@@ -638,6 +705,18 @@ def marketing_send(
                 logger.exception("marketing e-mail failed", extra={"send": result.record.pk})
 
         transaction.on_commit(send)
+    elif channel == MarketingChannel.SMS and result.rows and sms.sms_configured():
+        # Only through the configured SMS backend (core.sms); without one the list is handed to the
+        # provider from the send's page, as for phone and post.
+        texts = [(row["contact"], f"{message}\n{opt_out_notice}") for row in result.rows if row["contact"]]
+
+        def send_texts() -> None:
+            try:
+                sms.send_mass_sms(texts)
+            except (OSError, ImproperlyConfigured):
+                logger.exception("marketing SMS failed", extra={"send": result.record.pk})
+
+        transaction.on_commit(send_texts)
     return result
 
 

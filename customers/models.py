@@ -792,6 +792,9 @@ class Suppression(StewardModel):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["customer", "channel"])]
+        # Agents take opt-outs on calls (s35G: "at any time, free of charge") without the right to
+        # read the opt-out list or the consent ledger that view/add_suppression would bring.
+        permissions = [("record_phone_opt_out", "Record an opt-out the customer gives on a call")]
 
     def __str__(self) -> str:
         return f"Opt-out ({self.get_channel_display()})"
@@ -1027,3 +1030,23 @@ class ProcessorCheck(StewardModel):
 
     def __str__(self) -> str:
         return f"{self.get_item_display()}: {self.get_answer_display()}"
+
+
+class ExchangeCustomer(models.Model):
+    """Which customers one outgoing exchange under the information-exchange register carried
+    (``vendors.DataExchange``). The register logs batches; these rows say whose data was in each,
+    so that a correction goes only to the third parties that received *that* customer's data in
+    the previous 12 months (DPP6, s23(1)(c)). Written in bulk, read by the privacy services."""
+
+    exchange = models.ForeignKey("vendors.DataExchange", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exchange", "customer"], name="customers_exchange_customer_once"),
+        ]
+        # The correction notice asks "which exchanges carried this customer": customer first.
+        indexes = [models.Index(fields=["customer", "exchange"])]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id} in exchange {self.exchange_id}"

@@ -5,8 +5,9 @@ data user complies, or gives written reasons and finishes as soon as practicable
 partial-compliance notice), or refuses in writing with reasons (s21, s25), and a refusal goes
 into the log book kept for at least four years (s27). Identity must be verified before
 anything is supplied or changed (s20(1)(a)). A fee may not be excessive, and a correction is
-free (s28). A correction is passed on to every third party that received the data in the 12
-months before (s23(1)(c)), each notice recorded.
+free (s28). A correction is passed on to every third party that received this person's data in
+the 12 months before (s23(1)(c)), each notice recorded: ``customers.disclosures`` keeps which
+customers each outgoing exchange of the information-exchange register carried.
 
 Every function is keyword-only, runs in one transaction and writes its audit record there;
 pages, the API and the Celery task all call these. ``actor=None`` is the system.
@@ -28,13 +29,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from core import audit
 from core.models import AuditEvent
-from customers.models import BehaviourEvent, Customer, Order
+from customers.models import BehaviourEvent, Customer, ExchangeCustomer, Order
 from customers.privacy_models import (
     ACCESS_GROUNDS,
     CORRECTION_GROUNDS,
@@ -347,32 +348,52 @@ def customer_correct(*, actor: Any, customer: Customer, changes: dict[str, str],
 
 @dataclass(frozen=True)
 class Recipient:
-    """A vendor that received personal data of customers under a register line in the last 12 months."""
+    """A vendor that received the customer's personal data under a register line in the last 12
+    months. ``confirmed`` is False when the batch's contents were not recorded (see below)."""
 
     flow_id: int
     vendor_id: int
     vendor_name: str
     flow_title: str
     last_received_at: datetime
+    confirmed: bool = True
 
 
-def recent_recipients(*, at: datetime | None = None) -> list[Recipient]:
-    """Third parties that received customers' personal data in the 12 months before AT, from the
-    information-exchange register (vendors.DataFlow / DataExchange). The register logs batches, not
-    people, so every recipient of a personal-data batch in the window is told: the safe side."""
-    from vendors.models import DataFlow
+def recent_recipients(*, customer: Customer, at: datetime | None = None) -> list[Recipient]:
+    """Third parties that received CUSTOMER's personal data in the 12 months before AT, from the
+    information-exchange register (vendors.DataFlow / DataExchange) and the customers each exchange
+    carried (customers.ExchangeCustomer, customers.disclosures). Records merged into CUSTOMER count
+    as the customer. A batch whose contents were never recorded may have carried anyone: its
+    recipient is told too (the safe side), marked unconfirmed. One query."""
+    from vendors.models import DataExchange, DataFlow
 
     at = at or timezone.now()
-    flows = (
-        DataFlow.objects.filter(direction=DataFlow.Direction.TO_VENDOR, personal_data=True)
-        .annotate(
-            last=Max("exchanges__occurred_at", filter=Q(exchanges__occurred_at__gte=at - RECIPIENT_WINDOW))
+    people = Customer.objects.filter(Q(pk=customer.pk) | Q(merged_into=customer)).values("pk")
+    carried = Exists(ExchangeCustomer.objects.filter(exchange=OuterRef("pk"), customer__in=people))
+    listed = Exists(ExchangeCustomer.objects.filter(exchange=OuterRef("pk")))
+    rows = (
+        DataExchange.objects.filter(
+            flow__direction=DataFlow.Direction.TO_VENDOR,
+            flow__personal_data=True,
+            occurred_at__gte=at - RECIPIENT_WINDOW,
+            occurred_at__lte=at,
         )
-        .filter(last__isnull=False)
-        .select_related("vendor")
-        .order_by("vendor__name", "title")
+        .filter(carried | ~listed)
+        .values("flow_id", "flow__vendor_id", "flow__vendor__name", "flow__title")
+        .annotate(last=Max("occurred_at"), last_carried=Max("occurred_at", filter=carried))
+        .order_by("flow__vendor__name", "flow__title", "flow_id")
     )
-    return [Recipient(f.pk, f.vendor_id, f.vendor.name, f.title, f.last) for f in flows]
+    return [
+        Recipient(
+            r["flow_id"],
+            r["flow__vendor_id"],
+            r["flow__vendor__name"],
+            r["flow__title"],
+            r["last_carried"] or r["last"],
+            r["last_carried"] is not None,
+        )
+        for r in rows
+    ]
 
 
 def _vendor_contact_email(vendor_id: int) -> str:
@@ -398,7 +419,7 @@ def correction_notify_recipients(
     messages: list[tuple[str, str]] = []
     now = timezone.now()
     # s23(1)(c): disclosed in the 12 months immediately preceding the day the correction is made.
-    for recipient in recent_recipients(at=now):
+    for recipient in recent_recipients(customer=request.customer, at=now):
         email = _vendor_contact_email(recipient.vendor_id)
         notice = CorrectionNotice.objects.create(
             request=request,
@@ -416,6 +437,7 @@ def correction_notify_recipients(
             actor,
             f"{recipient.vendor_name} ({recipient.flow_title}), last received "
             f"{timezone.localtime(recipient.last_received_at):%Y-%m-%d}"
+            + ("" if recipient.confirmed else " (a batch whose customers were not recorded)")
             + (f", sent to {email}" if email else ""),
         )
         if email:

@@ -536,6 +536,7 @@ class CustomerMerge(StewardModel):
     field_sources = models.JSONField(help_text="{field: 'survivor' | 'merged'}")
     moved_orders = models.JSONField(default=list)
     moved_events = models.JSONField(default=list)
+    moved_tickets = models.JSONField(default=list, help_text="Service tickets moved to the survivor.")
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -24,7 +24,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
-from core import audit
+from core import audit, sms
 from core.models import AuditEvent
 from customers.models import Customer
 from customers.privacy_models import REVIEW_QUALITY, QualityIssue, QualityScore, SelfServiceLink
@@ -324,7 +324,7 @@ def channel_allowed(customer: Customer, channel: str) -> tuple[bool, str]:
     """Whether the link may go to CUSTOMER by CHANNEL, and why not.
 
     The value must pass validation (a link is never sent to an address we know is wrong), and an
-    SMS needs the e-mail-to-SMS gateway configured. A channel the customer opted out of (the
+    SMS needs an SMS backend configured (``core.sms``). A channel the customer opted out of (the
     consent ledger's suppression list, on that channel or on all) is never used.
     """
     from customers.consent import is_suppressed
@@ -346,8 +346,8 @@ def channel_allowed(customer: Customer, channel: str) -> tuple[bool, str]:
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         ):
             return False, "The customer's number is not a mobile number."
-        if not getattr(settings, "STEWARD_SMS_GATEWAY_EMAIL", ""):
-            return False, "No SMS gateway is configured."
+        if not sms.sms_configured():
+            return False, "No SMS backend is configured (STEWARD_SMS_BACKEND)."
         return True, ""
     return False, "Links go by e-mail or SMS only."
 
@@ -389,18 +389,19 @@ def self_service_link_send(*, actor: Any, customer: Customer, channel: str) -> t
         f"Please check the details we hold about you and correct anything that is wrong: {url}\n"
         f"The link works once and expires on {timezone.localtime(link.expires_at):%d %b %Y}."
     )
-    recipient = (
-        sent_to
-        if channel == SelfServiceLink.Channel.EMAIL
-        else settings.STEWARD_SMS_GATEWAY_EMAIL.format(number=sent_to.lstrip("+"))
-    )
 
     def send() -> None:
         try:
-            send_mail(
-                subject="Please check your details", message=text, from_email=None, recipient_list=[recipient]
-            )
-        except OSError:
+            if channel == SelfServiceLink.Channel.SMS:
+                sms.send_sms(sent_to, text)
+            else:
+                send_mail(
+                    subject="Please check your details",
+                    message=text,
+                    from_email=None,
+                    recipient_list=[sent_to],
+                )
+        except (OSError, ImproperlyConfigured):
             logger.exception("self-service link not sent", extra={"link": link.pk})
 
     transaction.on_commit(send)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from customers import views_consent as views
+from customers import views_disclosures
 
 urlpatterns = [
     path("consent/", views.privacy_home, name="privacy"),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("consent/access-alerts/", views.access_alerts, name="access_alerts"),
     path("consent/access-alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("consent/processors/", views.processor_list, name="processors"),
+    path("consent/disclosures/", views_disclosures.exchange_list, name="exchanges"),
+    path("consent/disclosures/<int:pk>/", views_disclosures.exchange_detail, name="exchange"),
     path("consent/processors/<int:pk>/", views.processor_detail, name="processor"),
     path("marketing/", views.marketing_page, name="marketing"),
     path("<int:pk>/privacy/", views.customer_privacy, name="customer_privacy"),
@@ -31,6 +34,7 @@ urlpatterns = [
         name="customer_withdraw",
     ),
     path("<int:pk>/privacy/opt-outs/", views.customer_opt_out, name="customer_opt_out"),
+    path("<int:pk>/privacy/call-opt-out/", views.customer_phone_opt_out, name="customer_phone_opt_out"),
     path("<int:pk>/privacy/s35d/", views.customer_transitional, name="customer_transitional"),
     path("<int:pk>/privacy/collections/", views.customer_collection, name="customer_collection"),
 ]

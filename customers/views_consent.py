@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from core.access import get_restricted_or_404
-from customers import access_log, collection, field_access, files, marketing, processors
+from customers import access_log, collection, disclosures, field_access, files, marketing, processors
 from customers import forms_consent as forms
 from customers.api_consent import ACCESS_COLUMNS, access_rows
 from customers.consent import consent_state
@@ -236,6 +236,9 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             "marketing_state": MarketingState.objects.filter(customer=customer).first(),
             "opt_out_form": forms.OptOutForm(prefix="optout"),
         }
+    # Staff with the opt-out list use its fuller form below; agents get the call form only.
+    if user.has_perm("customers.record_phone_opt_out") and not user.has_perm("customers.add_suppression"):
+        context["phone_opt_out_form"] = forms.PhoneOptOutForm(prefix="call")
     if user.has_perm("customers.change_marketingstate"):
         state = context.get("marketing_state")
         context["transitional_form"] = forms.TransitionalForm(
@@ -253,6 +256,8 @@ def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("statement", "form"),
             "collection_form": forms.CollectionRecordForm(user=user),
         }
+    if user.has_perm(disclosures.VIEW):
+        context["disclosures"] = disclosures.customer_disclosures(user=user, customer=customer)[:20]
     if user.has_perm("customers.view_customeraccess"):
         context["accesses"] = access_log.access_log(user=user, customer_id=customer.pk)[:20]
     return render(request, "customers/privacy_customer.html", context)
@@ -324,6 +329,31 @@ def customer_withdraw(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
         _flash(request, exc)
     else:
         messages.success(request, "Consent withdrawn; it no longer applies from now.")
+    return redirect("customers:customer_privacy", pk=pk)
+
+
+@login_required
+@require_POST
+def customer_phone_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agent on a call records the customer's opt-out (s35G); in force at once."""
+    _need(request, "customers.record_phone_opt_out")
+    customer = _customer(request, pk)
+    form = forms.PhoneOptOutForm(request.POST, prefix="call")
+    if not form.is_valid():
+        messages.error(request, "Choose the channel the customer no longer wants marketing on.")
+        return redirect("customers:customer_privacy", pk=pk)
+    try:
+        result = marketing.opt_out_on_call(actor=_actor(request), customer=customer, **form.cleaned_data)
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        channel = result.suppression.get_channel_display()
+        messages.success(
+            request,
+            f"Opt-out recorded ({channel}): no more direct marketing from now on."
+            if result.created
+            else f"This customer had already opted out ({channel}); nothing changed.",
+        )
     return redirect("customers:customer_privacy", pk=pk)
 
 
@@ -426,6 +456,7 @@ def marketing_page(request: HttpRequest) -> HttpResponse:
                 purpose=data["purpose"],
                 transferee=data["transferee"],
                 file_format=data["file_format"],
+                data_flow=data["data_flow"],
             )
         except ValidationError as exc:
             _errors(export_form, exc)

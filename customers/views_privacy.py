@@ -126,7 +126,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "partial_form": forms.ReasonsForm(),
         "refuse_form": forms.RefuseForm(kind=item.kind),
         "fee_cap": privacy.fee_cap(),
-        "recipients": privacy.recent_recipients() if item.kind == "correction" else [],
+        "recipients": privacy.recent_recipients(customer=item.customer)
+        if item.kind == "correction" and item.customer_id
+        else [],
     }
     return render(request, "customers/privacy_detail.html", context)
 

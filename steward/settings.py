@@ -319,6 +319,17 @@ CELERY_BEAT_SCHEDULE |= {
 }
 STEWARD_RETENTION_AUTO_APPLY = env_bool("STEWARD_RETENTION_AUTO_APPLY", False)
 STEWARD_SMS_GATEWAY_EMAIL = env_str("STEWARD_SMS_GATEWAY_EMAIL", "")  # e.g. "{number}@sms.example.com"
+# SMS (self-service links, marketing sends) go through a pluggable backend, like EMAIL_BACKEND
+# (core/sms.py): core.sms.ConsoleBackend, LocmemBackend, EmailGatewayBackend or HttpBackend.
+# Default: the console in development and demo (as for e-mail); in production none, which means
+# the e-mail gateway when STEWARD_SMS_GATEWAY_EMAIL is set, otherwise no SMS at all.
+STEWARD_SMS_BACKEND = env_str(
+    "STEWARD_SMS_BACKEND", "" if PRODUCTION or STEWARD_SMS_GATEWAY_EMAIL else "core.sms.ConsoleBackend"
+)
+STEWARD_SMS_HTTP_URL = env_str("STEWARD_SMS_HTTP_URL", "")
+STEWARD_SMS_HTTP_TOKEN = env_str("STEWARD_SMS_HTTP_TOKEN", "")  # or STEWARD_SMS_HTTP_TOKEN_FILE
+STEWARD_SMS_HTTP_TIMEOUT = env_int("STEWARD_SMS_HTTP_TIMEOUT", 10, minimum=1)
+STEWARD_SMS_SENDER = env_str("STEWARD_SMS_SENDER", "")  # sender id sent to the HTTP provider, if any
 # --- service ingest (issue 4 item 1) ---
 # Shared secret of the helpdesk webhook (HMAC-SHA256 of the raw body, docs/service.md); empty = off.
 STEWARD_HELPDESK_WEBHOOK_SECRET = env_str("STEWARD_HELPDESK_WEBHOOK_SECRET", "")

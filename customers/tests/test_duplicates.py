@@ -9,6 +9,7 @@ from customers import duplicates
 from customers.models import BehaviourEvent, Customer, Order
 from customers.privacy_models import CustomerMerge, DuplicateCandidate
 from customers.tests.dpo_fixtures import days_ago, make_customer, make_event, make_order
+from service.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,35 @@ def test_a_merge_keeps_history_moves_orders_and_can_be_undone(client, dpo, pair)
     assert DuplicateCandidate.objects.get().status == "open"
     again = api_call(client, "post", f"/api/v1/customers/merges/{merge.pk}/undo", dpo)
     assert again.status_code == 422
+
+
+def test_a_merge_moves_the_service_tickets_and_the_undo_moves_them_back(client, dpo, pair):
+    """Issue 7 §6: a merge keeps the whole history together, tickets included; undo restores it."""
+    survivor, other, candidate = pair
+    theirs = Ticket.objects.create(external_id="T-OTHER", opened_at=days_ago(3), customer=other)
+    own = Ticket.objects.create(external_id="T-SURV", opened_at=days_ago(2), customer=survivor)
+    response = api_call(
+        client,
+        "post",
+        f"/api/v1/customers/duplicates/{candidate.pk}/merge",
+        dpo,
+        {"survivor_id": survivor.pk},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["moved_tickets"] == [theirs.pk]
+    assert set(Ticket.objects.filter(customer=survivor).values_list("pk", flat=True)) == {theirs.pk, own.pk}
+    # A ticket that arrives for the survivor after the merge stays with it on undo.
+    later = Ticket.objects.create(external_id="T-LATER", opened_at=days_ago(0), customer=survivor)
+
+    client.force_login(dpo)
+    merge = CustomerMerge.objects.get()
+    page = client.get("/customers/duplicates/")
+    assert "1 tickets" in page.content.decode()
+    client.post(f"/customers/merges/{merge.pk}/undo/")
+    assert CustomerMerge.objects.get().undone_at is not None
+    assert Ticket.objects.get(pk=theirs.pk).customer_id == other.pk
+    assert Ticket.objects.get(pk=own.pk).customer_id == survivor.pk
+    assert Ticket.objects.get(pk=later.pk).customer_id == survivor.pk
 
 
 def test_a_pair_marked_distinct_is_not_proposed_again(dpo, pair):
