@@ -245,16 +245,8 @@ def webhook_verify(*, body: bytes, signature: str, ip_address: str = "") -> None
     raise WebhookRejected(f"The {SIGNATURE_HEADER} header is missing or does not match the body.")
 
 
-@transaction.atomic
-def team_create(*, actor: Any, code: str, name: str, vendor: Any = None) -> Any:
-    """Set up a customer-service team; VENDOR when the whole team is outsourced (its tickets count
-    for that vendor). Ingest refuses rows naming a team that is not set up (docs/service.md)."""
-    from service.models import Team
-
-    if actor is not None:
-        _require(actor, "service.add_team", "Setting up teams needs the customer-service manager role.")
-    team = Team(code=code, name=name, vendor=vendor)
-    team.full_clean()
-    team.save()
-    audit.record_change(AuditEvent.Action.CREATE, team, actor=actor)
-    return team
+# --- teams and agents (issue 4 item 1): the writes live in service.teams ---
+from service.teams import agent_create as agent_create  # noqa: E402
+from service.teams import agent_update as agent_update  # noqa: E402
+from service.teams import team_create as team_create  # noqa: E402
+from service.teams import team_update as team_update  # noqa: E402
