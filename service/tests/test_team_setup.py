@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -320,3 +322,23 @@ def test_pages_refuse_agents_writes_and_portal_users_and_outsiders_entirely(
             assert client.get(url).status_code in (403, 404)
     agent.refresh_from_db()
     assert agent.active
+
+
+def test_the_set_up_page_costs_the_same_queries_for_more_teams_and_agents(
+    client, cs_manager, in_house, vendor
+):
+    client.force_login(cs_manager)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("service:teams") + "?status=all").status_code == 200
+        return len(captured)
+
+    services.agent_create(actor=cs_manager, name="Agent 0", external_id="a-0", team=in_house)
+    before = queries()
+    for n in range(1, 12):
+        team = services.team_create(
+            actor=cs_manager, code=f"t-{n}", name=f"Team {n}", vendor=vendor if n % 2 else None
+        )
+        services.agent_create(actor=cs_manager, name=f"Agent {n}", external_id=f"a-{n}", team=team)
+    assert queries() == before
