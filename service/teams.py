@@ -209,7 +209,7 @@ def agent_update(*, actor: Any, agent: Agent, **changes: Any) -> Agent:
     unknown = set(changes) - set(AGENT_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
-    agent = Agent.objects.select_for_update().select_related("team__vendor").get(pk=agent.pk)
+    agent = Agent.objects.select_for_update(of=("self",)).select_related("team").get(pk=agent.pk)
     before = audit.snapshot(agent)
     old_team_vendor = agent.team.vendor_id if agent.team is not None else None
     for name, value in changes.items():

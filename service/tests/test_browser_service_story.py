@@ -67,6 +67,7 @@ def test_the_service_quality_story_in_the_browser(page, tmp_path, settings):
     page.get_by_text("Import a CSV file (all rows or none)").click()
     page.get_by_label("File").set_input_files(str(benchmarks))
     page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("2 benchmark values imported.")).to_be_visible()
     page.get_by_label("Steward period").fill(story_data.PERIOD)
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(story_data.PERIOD)
