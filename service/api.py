@@ -11,6 +11,11 @@ from service.api_ingest import router as ingest_router  # noqa: E402
 
 router.add_router("", ingest_router)
 
+# --- teams and agents (issue 4 item 1) ---
+from service.api_setup import router as setup_router  # noqa: E402
+
+router.add_router("", setup_router)
+
 # --- business hours and SLA policies (s2) ---
 from service.api_sla import router as sla_router  # noqa: E402
 

@@ -12,7 +12,7 @@ import io
 from datetime import datetime
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -20,11 +20,9 @@ from ninja.responses import Status
 from pydantic import AwareDatetime
 from pydantic import ValidationError as PydanticValidationError
 
-from core.access import get_restricted_or_404
 from core.api import InputSchema, ObjectId, actor, paginate, problem
 from service import selectors, services
-from service.models import ImportJob, Priority, SlaTarget, Team, Ticket, TicketChannel, TicketEvent
-from vendors.models import Vendor
+from service.models import ImportJob, Priority, SlaTarget, Ticket, TicketChannel, TicketEvent
 
 router = Router(tags=["service"])
 
@@ -249,43 +247,6 @@ def ticket_list(request: HttpRequest, filters: Query[TicketQuery]):  # type: ign
 )
 def ticket_detail(request: HttpRequest, ticket_id: ObjectId) -> Ticket:
     return _detail(request, selectors.ticket_get(user=request.user, pk=ticket_id))
-
-
-# --- Teams -------------------------------------------------------------------------------------
-
-
-class TeamIn(InputSchema):
-    code: str = Field(..., min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
-    name: str = Field(..., min_length=1, max_length=120)
-    vendor_id: ObjectId | None = Field(None, description="The vendor when the whole team is outsourced.")
-
-
-class TeamOut(Schema):
-    id: int
-    code: str
-    name: str
-    vendor_id: int | None
-
-
-@router.get("/teams", response=list[TeamOut], summary="Customer-service teams you may see")
-@paginate
-def team_list(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return selectors.team_choices(user=request.user)
-
-
-@router.post(
-    "/teams",
-    response={201: TeamOut},
-    summary="Set up a team (imports refuse rows naming a team that is not set up)",
-)
-def team_create(request: HttpRequest, payload: TeamIn) -> Status[Team]:
-    if not request.user.has_perm("service.add_team"):
-        raise PermissionDenied("Setting up teams needs the customer-service manager role.")
-    vendor = None
-    if payload.vendor_id is not None:
-        vendor = get_restricted_or_404(Vendor, user=request.user, pk=payload.vendor_id)
-    team = services.team_create(actor=actor(request), code=payload.code, name=payload.name, vendor=vendor)
-    return Status(201, team)
 
 
 # --- File imports -------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ build on the tickets.
 
 from __future__ import annotations
 
-from service.demo_quality import seed_quality
+from service.demo_quality import seed_quality, surveyed_since
 from service.demo_reports import seed_reports
 from service.demo_sla import seed_sla
 from service.demo_tickets import seed_tickets
 
-__all__ = ["seed", "seed_quality", "seed_reports", "seed_sla", "seed_tickets"]
+__all__ = ["seed", "seed_quality", "seed_reports", "seed_sla", "seed_tickets", "surveyed_since"]
 
 
 def seed() -> None:

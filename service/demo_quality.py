@@ -1,9 +1,10 @@
 """Demo data for customer service, loaded by ``manage.py seed_demo`` (idempotent).
 
 ``seed_quality``: a published code of practice, a QA rubric, QA reviews (one disputed),
-survey answers for about seven in ten resolved tickets, and a staff review awaiting the
-CS manager's decision. Surveys go through the real path: ``surveys_send_due`` invites every
-resolved ticket, and the customers' answers go through the signed links.
+surveys with answers, and a staff review awaiting the CS manager's decision. Surveys go through
+the real path: every resolved ticket of the last SURVEYED_MONTHS closed months (and this one)
+whose customer has an e-mail is invited, the invitation e-mails are sent (into memory), and
+about half the customers answer through their signed links (more on e-mail, fewer after calls).
 """
 
 from __future__ import annotations
@@ -226,25 +227,55 @@ def _tickets(rng: random.Random, today: date) -> None:
                 )
 
 
+# Answer profiles (CSAT weights for 1..5) of the ticket demo's teams (service.demo_tickets): the
+# in-house e-mail team does best, the outsourced hotline worst, so the vendor comparison shows it.
+TEAM_CSAT = {"hk-email": (1, 1, 3, 9, 10), "hk-chat": (1, 2, 4, 8, 6), "harbourcall-hotline": (3, 3, 5, 7, 3)}
+DEFAULT_CSAT = (1, 1, 2, 4, 4)
+# Share of invited customers who answer, by channel: e-mail customers answer an e-mail most often.
+RESPONSE_RATE = {"email": 0.6, "web": 0.55, "chat": 0.5, "whatsapp": 0.55, "social": 0.35, "phone": 0.4}
+PRAISE = ["Very helpful, thank you!", "Quick and polite, problem solved.", "多謝幫忙，好快回覆。"]
+COMPLAINTS = [
+    "Had to explain my problem three times.",
+    "Waited two days for a reply.",
+    "退款仲未收到，等咗好耐。",
+    "The hotline kept me on hold.",
+]
+
+
 def _answer_surveys(rng: random.Random) -> None:
-    """About seven in ten customers answer through their signed links; ratings follow each agent's profile."""
+    """Customers answer through their signed links: about seven in ten for this module's own tickets,
+    by channel for the ticket demo's (RESPONSE_RATE); ratings follow the agent's or the team's profile."""
     weights = {external_id: w for external_id, *_, w in AGENTS}
-    invitations = SurveyInvitation.objects.select_related("ticket__agent").order_by("id")
+    kelvin = weights["kelvin.ho"]
+    invitations = SurveyInvitation.objects.select_related(
+        "ticket__agent__team", "ticket__agent__user"
+    ).order_by("id")
     for invitation in invitations:
-        if rng.random() > 0.7:
+        ticket = invitation.ticket
+        rate = 0.7 if ticket.source == DEMO_SOURCE else RESPONSE_RATE.get(ticket.channel, 0.5)
+        if rng.random() > rate:
             continue
-        agent = invitation.ticket.agent
-        csat = rng.choices(
-            range(1, 6), weights=weights.get(agent.external_id if agent else "", (1, 1, 2, 4, 4))
-        )[0]
+        agent = ticket.agent
+        profile = DEFAULT_CSAT
+        if agent is not None:
+            if agent.user is not None and agent.user.username == "cs.agent":
+                profile = kelvin  # the demo's reviewed agent, whoever's tickets he answered
+            else:
+                profile = weights.get(agent.external_id) or TEAM_CSAT.get(
+                    agent.team.code if agent.team else "", profile
+                )
+        csat = rng.choices(range(1, 6), weights=profile)[0]
         nps = max(0, min(10, csat * 2 + rng.randrange(-2, 2)))
         ces = max(1, min(invitation.ces_scale_max, 7 - csat + rng.randrange(0, 2)))
+        comment = ""
+        if rng.random() < 0.3:
+            comment = rng.choice(PRAISE) if csat >= 4 else rng.choice(COMPLAINTS) if csat <= 2 else ""
         surveys.survey_answer(
             token=surveys.survey_token(invitation),
             csat=csat,
-            nps=nps,
+            nps=nps if rng.random() < 0.9 else None,
             ces=ces if rng.random() < 0.8 else None,
-            comment="Very helpful, thank you!" if csat == 5 and rng.random() < 0.3 else "",
+            comment=comment,
         )
 
 
@@ -341,6 +372,17 @@ def _reviews(rng: random.Random, manager: User, rubric: Rubric, cop: CodeOfPract
                         qa.qa_review_acknowledge(actor=kelvin, review=review)
 
 
+# Closed months whose resolved tickets were surveyed, besides the current one: enough for a trend
+# and for the staff review of the last month; each month more costs seconds of seeding.
+SURVEYED_MONTHS = 2
+
+
+def surveyed_since(today: date) -> datetime:
+    """The first instant of the earliest surveyed month (Hong Kong time)."""
+    last = period_math.previous_period(period_math.MONTH, today)
+    return _at(period_math.shift(period_math.MONTH, last, 1 - SURVEYED_MONTHS).start, 0)
+
+
 @transaction.atomic
 def seed_quality(*, today: date | None = None) -> bool:
     """Load the quality demo; returns False (and does nothing) when it is already there."""
@@ -351,8 +393,14 @@ def seed_quality(*, today: date | None = None) -> bool:
     manager = User.objects.get(username="cs.manager")
     if not Ticket.objects.exists():
         _tickets(rng, today)
-    # The same path as the hourly task: every resolved ticket without an invitation is invited.
-    surveys.surveys_send_due(within_days=0, send=False)
+    # The same service as the hourly task: every resolved ticket of the surveyed months whose customer
+    # has an e-mail address is invited (earlier months stay unsurveyed: seeding time grows with each).
+    for ticket_id in (
+        surveys.invitable_tickets(within_days=None)
+        .filter(resolved_at__gte=surveyed_since(today))
+        .values_list("pk", flat=True)
+    ):
+        surveys.survey_invite(actor=None, ticket=Ticket(pk=ticket_id), send=False)
     # The invitation e-mails go through the real service, into memory: seeding would otherwise print
     # one console e-mail per ticket. `manage.py send_surveys` prints new ones on the console backend.
     quiet = mail.get_connection("django.core.mail.backends.locmem.EmailBackend")

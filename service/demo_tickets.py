@@ -81,6 +81,11 @@ SUBJECTS = (
     "Cancel my order",
 )
 PRIORITIES = {"low": 20, "normal": 55, "high": 20, "urgent": 5}
+# How often the helpdesk knows who the customer is: an e-mail or web ticket always carries the
+# address; chat and WhatsApp only when the customer signed in; calls when the number is on file.
+KNOWN_CUSTOMER = {"email": 1.0, "web": 1.0, "chat": 0.75, "whatsapp": 0.8, "social": 0.5, "phone": 0.6}
+# The customer tiers a ticket's tier matches in the customers demo (tickets say "" for standard).
+TIER_POOLS = {"": ("standard", "silver"), "gold": ("gold",), "vip": ("vip",)}
 TIERS = {"": 60, "gold": 30, "vip": 10}
 
 
@@ -190,7 +195,39 @@ def seed_tickets(*, today: date | None = None, count: int = 1500) -> bool:
     rows = [row for n in range(1, count + 1) for row in _ticket_rows(rnd, n, start, end)]
     lines = [(i, importing.values_from_mapping(row)) for i, row in enumerate(rows, start=1)]
     importing.ingest(lines, actor=None, via="demo", default_source=SOURCE)
+    _link_customers(random.Random(7))  # noqa: S311 (demo data, not security)
     agent_user = User.objects.filter(username="cs.agent").first()
     if agent_user is not None:
         Agent.objects.filter(source=SOURCE, external_id="hd-101", user__isnull=True).update(user=agent_user)
     return True
+
+
+def _link_customers(rnd: random.Random) -> int:
+    """Link the demo tickets to customers of the customers demo (``customers.demo_sales``, seeded
+    before this package), so that surveys go out after resolution. A ticket's customer has the
+    ticket's tier; customers with an unusable e-mail, merged or anonymised ones are left out.
+    Returns how many tickets were linked (none without the customers demo)."""
+    from customers.demo_sales import DEMO_SOURCE as CUSTOMERS_SOURCE
+    from customers.models import Customer
+
+    pools: dict[str, list[int]] = {}
+    rows = Customer.objects.filter(
+        source=CUSTOMERS_SOURCE, merged_into__isnull=True, anonymised_at__isnull=True, email__contains="@"
+    ).exclude(email__contains=" ")
+    for pk, tier in rows.order_by("pk").values_list("pk", "tier"):
+        pools.setdefault(tier, []).append(pk)
+    if not pools:
+        return 0
+    everyone = [pk for pks in pools.values() for pk in pks]
+    by_tier = {
+        tier: [c for t in wanted for c in pools.get(t, ())] or everyone for tier, wanted in TIER_POOLS.items()
+    }
+    links: dict[int, int] = {}
+    tickets = (
+        Ticket.objects.filter(source=SOURCE).order_by("pk").values_list("pk", "channel", "customer_tier")
+    )
+    for pk, channel, tier in tickets:
+        if rnd.random() >= KNOWN_CUSTOMER.get(channel, 0.5):
+            continue
+        links[pk] = rnd.choice(by_tier.get(tier, everyone))
+    return services.tickets_customers_link(actor=None, links=links)

@@ -23,13 +23,18 @@ from core.models import StewardModel
 
 
 class Team(StewardModel):
-    """A customer-service team; ``vendor`` is set when the whole team is outsourced."""
+    """A customer-service team; ``vendor`` is set when the whole team is outsourced.
+
+    ``code`` is what helpdesk files name the team by, so it never changes once set up.
+    """
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
     vendor = models.ForeignKey(
         "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="service_teams"
     )
+    # A deactivated team is kept (its tickets still count) but offered for no new agent.
+    active = models.BooleanField(default=True)
 
     vendor_path: ClassVar[str | None] = "vendor_id"
 

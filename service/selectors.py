@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.roles import CS_AGENT
 from core.access import get_restricted_or_404
 from service.models import Agent, ImportJob, Team, Ticket, TicketEvent, TicketSla
 from vendors.models import Vendor
@@ -115,3 +117,71 @@ def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
 
 def import_job_get(*, user: Any, pk: int) -> ImportJob:
     return get_restricted_or_404(ImportJob, user=user, pk=pk)
+
+
+# --- teams and agents (issue 4 item 1): the set-up page and API ---
+
+
+@dataclass(frozen=True)
+class AgentFilters:
+    """The filters of the agent list. ``vendor``: a vendor id or ``in-house``; ``active``: None is both."""
+
+    team: int | None = None
+    vendor: str = ""
+    active: bool | None = None
+    q: str = ""
+
+
+def team_list(*, user: Any) -> QuerySet[Team]:
+    """Teams USER may see, active first, with their vendor and how many (active) agents they hold."""
+    return (
+        Team.objects.restrict(user, "view")
+        .select_related("vendor")
+        .annotate(
+            agent_count=Count("agents", distinct=True),
+            active_agent_count=Count("agents", filter=Q(agents__active=True), distinct=True),
+        )
+        .order_by("-active", "name", "id")
+    )
+
+
+def team_get(*, user: Any, pk: int, action: str = "view") -> Team:
+    return get_restricted_or_404(Team, user=user, action=action, pk=pk)
+
+
+def agent_list(*, user: Any, filters: AgentFilters | None = None) -> QuerySet[Agent]:
+    """Agents USER may see, active first then by name, with team, employer and login joined."""
+    f = filters or AgentFilters()
+    agents = Agent.objects.restrict(user, "view").select_related("team", "vendor", "user")
+    if f.team is not None:
+        agents = agents.filter(team_id=f.team)
+    if f.vendor == IN_HOUSE:
+        agents = agents.filter(vendor__isnull=True)
+    elif f.vendor.isdigit():
+        agents = agents.filter(vendor_id=int(f.vendor))
+    if f.active is not None:
+        agents = agents.filter(active=f.active)
+    if f.q:
+        agents = agents.filter(Q(name__icontains=f.q) | Q(external_id__icontains=f.q))
+    return agents.order_by("-active", "name", "id")
+
+
+def agent_get(*, user: Any, pk: int, action: str = "view") -> Agent:
+    return get_restricted_or_404(Agent, user=user, action=action, pk=pk)
+
+
+def employer_choices(*, user: Any) -> QuerySet[Vendor]:
+    """Vendors an agent or a team can be outsourced to: every vendor USER may see."""
+    return Vendor.objects.restrict(user, "view").order_by("name")
+
+
+def agent_login_choices(*, user: Any) -> QuerySet[User]:
+    """Logins an agent can be linked to: active staff users holding the customer-service agent role.
+
+    Not through ``restrict(User)``: the CS manager may not browse the user directory, only pick
+    among the agents' own logins (username and name shown), which is what the link needs.
+    """
+    logins: QuerySet[User] = User.objects.filter(is_active=True, vendor__isnull=True, groups__name=CS_AGENT)
+    if not user.has_perm("service.change_agent") or getattr(user, "vendor_id", None) is not None:
+        return logins.none()
+    return logins.order_by("username")

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from core import audit, uploads
 from core.models import AuditEvent
 from service import importing
 from service.importing import IngestRejected, IngestResult, RowError
-from service.models import ImportJob
+from service.models import ImportJob, Ticket
 
 logger = logging.getLogger("steward.service")
 
@@ -245,16 +245,60 @@ def webhook_verify(*, body: bytes, signature: str, ip_address: str = "") -> None
     raise WebhookRejected(f"The {SIGNATURE_HEADER} header is missing or does not match the body.")
 
 
-@transaction.atomic
-def team_create(*, actor: Any, code: str, name: str, vendor: Any = None) -> Any:
-    """Set up a customer-service team; VENDOR when the whole team is outsourced (its tickets count
-    for that vendor). Ingest refuses rows naming a team that is not set up (docs/service.md)."""
-    from service.models import Team
+# --- ticket customers (issue 4 item 4: who the survey goes to) ---
 
+LINK_BATCH = 500
+
+
+@transaction.atomic
+def tickets_customers_link(*, actor: Any, links: Mapping[int, int]) -> int:
+    """Record the customer (``customers.Customer`` id) of each ticket in LINKS (ticket id -> customer id).
+
+    The customer's e-mail is where the satisfaction survey goes after resolution, so a ticket
+    without one is never surveyed. Tickets or customers that do not exist are refused as a whole
+    (nothing written). One audit event per call, with the ticket ids, as for an ingest batch.
+    Returns how many tickets changed.
+    """
+    from customers.models import Customer
+
+    _require_actor(
+        actor, "service.change_ticket", "Linking customers needs the customer-service manager role."
+    )
+    tickets = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=list(links))}
+    missing = sorted(set(links) - set(tickets))
+    known = set(Customer.objects.filter(pk__in=set(links.values())).values_list("pk", flat=True))
+    unknown = sorted({c for c in links.values() if c not in known})
+    if missing or unknown:
+        problems = {}
+        if missing:
+            problems["ticket_id"] = f"Unknown ticket(s): {', '.join(map(str, missing[:10]))}."
+        if unknown:
+            problems["customer_id"] = f"Unknown customer(s): {', '.join(map(str, unknown[:10]))}."
+        raise ValidationError(problems)
+    changed = [t for pk, t in tickets.items() if t.customer_id != links[pk]]
+    for ticket in changed:
+        ticket.customer_id = links[ticket.pk]
+        ticket.updated_at = timezone.now()
+    Ticket.objects.bulk_update(changed, ["customer", "updated_at"], batch_size=LINK_BATCH)
+    if changed:
+        audit.record_event(
+            AuditEvent.Action.UPDATE,
+            object_type="service.ticket",
+            object_repr="Ticket customers linked",
+            detail={"tickets": len(changed), "ticket_ids": sorted(t.pk for t in changed)[:1000]},
+            actor=actor,
+        )
+    return len(changed)
+
+
+def _require_actor(actor: Any, perm: str, message: str) -> None:
+    """``actor=None`` is the system (the demo seed, a scheduled job)."""
     if actor is not None:
-        _require(actor, "service.add_team", "Setting up teams needs the customer-service manager role.")
-    team = Team(code=code, name=name, vendor=vendor)
-    team.full_clean()
-    team.save()
-    audit.record_change(AuditEvent.Action.CREATE, team, actor=actor)
-    return team
+        _require(actor, perm, message)
+
+
+# --- teams and agents (issue 4 item 1): the writes live in service.teams ---
+from service.teams import agent_create as agent_create  # noqa: E402
+from service.teams import agent_update as agent_update  # noqa: E402
+from service.teams import team_create as team_create  # noqa: E402
+from service.teams import team_update as team_update  # noqa: E402

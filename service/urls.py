@@ -53,3 +53,16 @@ urlpatterns += [
     path("reports/rules/", views_reports.rules, name="report_rules"),
     path("benchmarks/", views_reports.benchmark_list, name="benchmarks"),
 ]
+
+# --- teams and agents (issue 4 item 1) ---
+from service import views_teams  # noqa: E402
+
+urlpatterns += [
+    path("teams/", views_teams.team_list, name="teams"),
+    path("teams/new/", views_teams.team_create, name="team_create"),
+    path("teams/<int:pk>/edit/", views_teams.team_edit, name="team_edit"),
+    path("teams/<int:pk>/active/", views_teams.team_active, name="team_active"),
+    path("agents/new/", views_teams.agent_create, name="agent_create"),
+    path("agents/<int:pk>/edit/", views_teams.agent_edit, name="agent_edit"),
+    path("agents/<int:pk>/active/", views_teams.agent_active, name="agent_active"),
+]

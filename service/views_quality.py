@@ -95,9 +95,8 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     """A month's survey results: response rate, CSAT, NPS and CES with their definitions, and the answers."""
     _need(request, "service.view_surveyresponse")
     month = request.GET.get("month", "")[:7]
-    period = (
-        _month(month) if month else period_math.period_containing(period_math.MONTH, timezone.localdate())
-    )
+    # By default the last closed month, as on the KPI dashboard: this month's answers are still coming in.
+    period = _month(month) if month else period_math.previous_period(period_math.MONTH, timezone.localdate())
     ticket = request.GET.get("ticket", "")
     ticket_id = int(ticket) if ticket.isdigit() and len(ticket) < 18 else None
     rows = selectors.invitation_list(

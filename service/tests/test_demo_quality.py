@@ -31,8 +31,9 @@ def test_the_quality_demo(demo_people):
     kpis_demo.seed(today=TODAY)
     assert demo.seed_quality(today=TODAY) is True
     assert CodeOfPractice.objects.get().status == "published"
-    resolved = Ticket.objects.filter(resolved_at__isnull=False).count()
-    assert SurveyInvitation.objects.count() == resolved  # send_surveys invited every resolved ticket
+    resolved = Ticket.objects.filter(resolved_at__gte=demo.surveyed_since(TODAY)).count()
+    assert SurveyInvitation.objects.count() == resolved  # every resolved ticket of the surveyed months
+    assert Ticket.objects.filter(resolved_at__lt=demo.surveyed_since(TODAY)).exists()
     assert not SurveyInvitation.objects.filter(sent_at__isnull=True).exists()
     assert 0.5 < SurveyResponse.objects.count() / resolved < 0.9
     assert QaReview.objects.filter(status="disputed").count() == 1
