@@ -26,7 +26,7 @@ def test_the_service_quality_story_in_the_browser(page, tmp_path, settings):
     login(page, "mandy")
 
     # 1. Import the helpdesk export.
-    page.get_by_role("link", name="Service", exact=True).click()
+    page.get_by_role("link", name="Tickets", exact=True).click()
     page.get_by_role("link", name="Import tickets").click()
     page.get_by_label("File").set_input_files(str(export))
     page.get_by_role("button", name="Import").click()
