@@ -20,7 +20,7 @@ from accounts.models import User
 from core.access import get_restricted_or_404
 from core.api import InputSchema, ObjectId, actor, paginate
 from kpis import periods as period_math
-from service import qa, staff_reviews, surveys
+from service import qa, reports, staff_reviews, surveys
 from service import quality_selectors as selectors
 from service.models import (
     Agent,
@@ -111,6 +111,12 @@ class SurveyFilter(Schema):
 
 class SummaryQuery(Schema):
     month: str = Month
+    # The KPI report's filters, so survey figures can sit beside the ticket figures they explain.
+    channel: str = ""
+    priority: str = ""
+    team: str = ""
+    agent: str = ""
+    vendor: str = Field("", description="A vendor id, or 'in-house' for tickets no vendor handled")
 
 
 class SurveySummaryOut(Schema):
@@ -171,7 +177,10 @@ def survey_summary(request: HttpRequest, filters: Query[SummaryQuery]) -> dict[s
     _need(request, "service.view_surveyresponse", "Survey results need the CS manager role.")
     month = filters.month
     period = _month(month)
-    summary = selectors.survey_summary(user=request.user, start=period.start, end=period.end)
+    ticket_filters = reports.parse_filters(filters.dict())  # a bad filter: 422 naming the field
+    summary = selectors.survey_summary(
+        user=request.user, start=period.start, end=period.end, ticket_q=ticket_filters.q
+    )
     return {
         "month": month,
         "invited": summary.invited,

@@ -7,6 +7,7 @@ their pages show in a fixed number of queries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -84,12 +85,22 @@ class SurveySummary:
     ces_n: int
 
 
-def survey_summary(*, user: Any, start: date, end: date) -> SurveySummary:
-    """Response rate, CSAT %, NPS and CES over tickets resolved in [start, end): three aggregate queries."""
+def survey_summary(
+    *, user: Any, start: date, end: date, ticket_q: Callable[[str], Q] | None = None
+) -> SurveySummary:
+    """Response rate, CSAT %, NPS and CES over tickets resolved in [start, end): three aggregate queries.
+
+    TICKET_Q, given a path prefix to the ticket, returns the condition on it (the KPI report's
+    channel, priority, team, agent and vendor filters), so the survey figures answer the same
+    question as the ticket figures beside them.
+    """
     invitations = invitations_filed(start, end).filter(
         pk__in=SurveyInvitation.objects.restrict(user).values("pk")
     )
     responses = responses_filed(start, end).filter(pk__in=SurveyResponse.objects.restrict(user).values("pk"))
+    if ticket_q is not None:
+        invitations = invitations.filter(ticket_q("ticket__"))
+        responses = responses.filter(ticket_q("invitation__ticket__"))
     rate_row = invitations.aggregate(**RATE_AGGREGATES)
     answers = responses.aggregate(
         csat_good=CSAT_AGGREGATES["good"],

@@ -17,7 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.uploads import check_upload
-from service import benchmarks, measures, report_charts, report_exports, report_services, reports
+from service import (
+    benchmarks,
+    measures,
+    quality_selectors,
+    report_charts,
+    report_exports,
+    report_services,
+    reports,
+)
 from service.api_reports import REPORT_PERM
 from service.models import Agent, Priority, Team, TicketChannel
 from service.report_models import ServiceBenchmark, ServiceKpiRules
@@ -98,7 +106,9 @@ def _cell_links(report: reports.Report, row: reports.ReportRow, group_by: str) -
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Service KPIs for a period: figures by group with definitions, charts, in-house vs vendors."""
     _need(request, REPORT_PERM)
-    form = ReportFilterForm(request.GET or None, user=request.user)
+    # Unbound, the form shows the period the page shows (last month), not an empty box.
+    initial = {"period": reports.last_month(timezone.localdate()).label, "group_by": "agent"}
+    form = ReportFilterForm(request.GET or None, user=request.user, initial=initial)
     data = request.GET
     error = ""
     try:
@@ -163,10 +173,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
     }
     can_change_rules = request.user.has_perm("service.change_servicekpirules")
+    feedback = (
+        quality_selectors.survey_summary(
+            user=request.user, start=period.start, end=period.end, ticket_q=filters.q
+        )
+        if request.user.has_perm("service.view_surveyresponse")
+        else None
+    )
     return render(
         request,
         "service/reports_dashboard.html",
         {
+            "feedback": feedback,
+            "feedback_month": period.label if period.whole_months and len(period.label) == 7 else "",
             "form": form,
             "error": error,
             "report": report,
