@@ -43,7 +43,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"]
 
 WORKERS = os.environ.get("STEWARD_TEST_WORKERS", "2")  # pytest-xdist processes per stage ("0": none)
-STAGE_LIMIT = 20 * 60  # seconds; a hung stage is killed and fails, so CI never waits forever
+# seconds; a hung stage is killed and fails, so CI never waits forever. A database stage takes about
+# 10 minutes on an idle 2-core machine; 30 leaves room for a busy one while two stages stay well
+# inside CI's 90-minute limit.
+STAGE_LIMIT = 30 * 60
 BUDGET = 30 * 60  # the limit for the whole run on 2 cores; past two thirds of it we say so
 SERVER_WAIT = 30  # seconds to wait for PostgreSQL or Redis to accept connections
 APT_LIMIT = 15 * 60
