@@ -15,7 +15,8 @@ applies to scorecards (``service.measures``), and the report pages say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -351,6 +352,28 @@ def _lock() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
+@contextmanager
+def _hashed_aggregates() -> Iterator[None]:
+    """On PostgreSQL, group the rebuild's rows by hashing, not by sorting them.
+
+    With ~70 aggregates per cell the planner prices the hash tables above sorting, but sorting
+    250,000 wide rows on six keys (two of them collated text) cost more: 4.3 s against 3.7 s for the
+    monthly rows. Only for the rebuild's own statements: the setting is put back afterwards, as the
+    caller's transaction may go on.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")
+        (before, _) = cursor.fetchone()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_sort', %s, true)", [before])
+
+
 @transaction.atomic
 def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> RebuildResult:
     """Rebuild the daily rollup for [start, end) and the monthly rollups of every month it touches.
@@ -372,9 +395,10 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
     month_start = start.replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, end - timedelta(days=1)).end
     _empty_if_all_replaced(month_start, month_end)
-    daily = _rebuild_daily(rules, [(month_start, month_end)])
-    monthly = _rebuild_monthly(rules, month_start, month_end)
-    _rebuild_agent_months(month_start, month_end)
+    with _hashed_aggregates():
+        daily = _rebuild_daily(rules, [(month_start, month_end)])
+        monthly = _rebuild_monthly(rules, month_start, month_end)
+        _rebuild_agent_months(month_start, month_end)
     return RebuildResult(month_start, month_end, daily, monthly)
 
 
@@ -422,9 +446,10 @@ def rollups_refresh_days(days: Iterable[date]) -> RebuildResult | None:
     _lock()
     month_start = runs[0][0].replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, runs[-1][1] - timedelta(days=1)).end
-    daily = _rebuild_daily(rules, runs)
-    monthly = _rebuild_monthly(rules, month_start, month_end)
-    _rebuild_agent_months(month_start, month_end)
+    with _hashed_aggregates():
+        daily = _rebuild_daily(rules, runs)
+        monthly = _rebuild_monthly(rules, month_start, month_end)
+        _rebuild_agent_months(month_start, month_end)
     return RebuildResult(month_start, month_end, daily, monthly)
 
 
