@@ -405,8 +405,9 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
 def _empty_if_all_replaced(start: date, end: date) -> None:
     """Empty the rollup tables at once when [start, end) holds all their rows: cheaper than deleting
     row by row, and on PostgreSQL it leaves no dead rows behind for the inserts to step over."""
-    outside = ServiceMonthlyRollup.objects.exclude(month__gte=start, month__lt=end)
-    if outside.exists() or ServiceDailyRollup.objects.exclude(day__gte=start, day__lt=end).exists():
+    # Two ranges rather than NOT (inside): the (period, agent) indexes answer them without a scan.
+    outside = ServiceMonthlyRollup.objects.filter(Q(month__lt=start) | Q(month__gte=end))
+    if outside.exists() or ServiceDailyRollup.objects.filter(Q(day__lt=start) | Q(day__gte=end)).exists():
         return
     tables = [m._meta.db_table for m in (ServiceDailyRollup, ServiceMonthlyRollup, ServiceAgentMonthRollup)]
     with connection.cursor() as cursor:
