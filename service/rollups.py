@@ -15,7 +15,8 @@ applies to scorecards (``service.measures``), and the report pages say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -250,6 +251,8 @@ def _insert(
     # The CTE names the union's columns positionally: each part selects period, dimensions, columns.
     names = ", ".join(["k_period", *dims, *(f"c_{c}" for c in columns)])
     now = timezone.now()
+    if len(parts) == 2 and connection.vendor == "postgresql":
+        return _insert_joined(table, target, dims, columns, parts, now)
     if len(parts) == 1:
         select = (
             f"SELECT %s, %s, k_period, {', '.join(dims)}, {', '.join(f'c_{c}' for c in columns)} FROM parts"  # noqa: S608 (identifiers)
@@ -264,6 +267,46 @@ def _insert(
         f"INSERT INTO {table} ({target}) {select}"
     )
     return _execute(sql, [*params, now, now])
+
+
+def _insert_joined(
+    table: str,
+    target: str,
+    dims: list[str],
+    columns: tuple[str, ...],
+    parts: list[tuple[str, tuple[Any, ...]]],
+    now: datetime,
+) -> int:
+    """PostgreSQL: INSERT the figures part FULL JOINed to the backlog part on the cell.
+
+    The two parts have at most one row per cell each, and the backlog part carries only its count,
+    so a hash join on the cell replaces sorting both parts' wide rows together and taking ~70 MAXes
+    per cell (a sixth of the monthly rebuild). The keys are compared through COALESCE (in-house
+    cells have no vendor, unassigned ones no agent or team): equal NULLs must meet, and
+    ``IS NOT DISTINCT FROM`` cannot be hashed.
+    """
+    (figures_sql, figures_params), (backlog_sql, backlog_params) = parts
+    figures = ", ".join(["k_period", *dims, *(f"c_{c}" for c in columns)])
+    backlog = ", ".join(["k_period", *dims, *(f"b_{c}" for c in columns)])
+
+    def key(name: str, side: str) -> str:
+        # The channel and priority are never NULL; the ids may be.
+        if name == "k_period":  # the figures' month is a truncated timestamp: compare as dates
+            return f"CAST({side}.{name} AS date)"
+        never_null = name in ("k_channel", "k_priority")
+        return f"{side}.{name}" if never_null else f"COALESCE({side}.{name}, -1)"
+
+    same = " AND ".join(f"{key(d, 'f')} = {key(d, 'b')}" for d in ["k_period", *dims])
+    keys = ", ".join(f"COALESCE(f.{d}, b.{d})" for d in ["k_period", *dims])
+    values = ", ".join(
+        f"COALESCE(b.b_{c}, 0)" if c == "backlog_end" else f"COALESCE(f.c_{c}, 0)" for c in columns
+    )
+    sql = (
+        f"WITH f ({figures}) AS ({figures_sql}), b ({backlog}) AS ({backlog_sql}) "  # noqa: S608 (identifiers)
+        f"INSERT INTO {table} ({target}) SELECT %s, %s, {keys}, {values} "
+        f"FROM f FULL JOIN b ON {same}"
+    )
+    return _execute(sql, [*figures_params, *backlog_params, now, now])
 
 
 def _execute(sql: str, params: list[Any]) -> int:
@@ -309,6 +352,28 @@ def _lock() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
+@contextmanager
+def _hashed_aggregates() -> Iterator[None]:
+    """On PostgreSQL, group the rebuild's rows by hashing, not by sorting them.
+
+    With ~70 aggregates per cell the planner prices the hash tables above sorting, but sorting
+    250,000 wide rows on six keys (two of them collated text) cost more: 4.3 s against 3.7 s for the
+    monthly rows. Only for the rebuild's own statements: the setting is put back afterwards, as the
+    caller's transaction may go on.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")
+        (before, _) = cursor.fetchone()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_sort', %s, true)", [before])
+
+
 @transaction.atomic
 def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> RebuildResult:
     """Rebuild the daily rollup for [start, end) and the monthly rollups of every month it touches.
@@ -330,17 +395,19 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
     month_start = start.replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, end - timedelta(days=1)).end
     _empty_if_all_replaced(month_start, month_end)
-    daily = _rebuild_daily(rules, [(month_start, month_end)])
-    monthly = _rebuild_monthly(rules, month_start, month_end)
-    _rebuild_agent_months(month_start, month_end)
+    with _hashed_aggregates():
+        daily = _rebuild_daily(rules, [(month_start, month_end)])
+        monthly = _rebuild_monthly(rules, month_start, month_end)
+        _rebuild_agent_months(month_start, month_end)
     return RebuildResult(month_start, month_end, daily, monthly)
 
 
 def _empty_if_all_replaced(start: date, end: date) -> None:
     """Empty the rollup tables at once when [start, end) holds all their rows: cheaper than deleting
     row by row, and on PostgreSQL it leaves no dead rows behind for the inserts to step over."""
-    outside = ServiceMonthlyRollup.objects.exclude(month__gte=start, month__lt=end)
-    if outside.exists() or ServiceDailyRollup.objects.exclude(day__gte=start, day__lt=end).exists():
+    # Two ranges rather than NOT (inside): the (period, agent) indexes answer them without a scan.
+    outside = ServiceMonthlyRollup.objects.filter(Q(month__lt=start) | Q(month__gte=end))
+    if outside.exists() or ServiceDailyRollup.objects.filter(Q(day__lt=start) | Q(day__gte=end)).exists():
         return
     tables = [m._meta.db_table for m in (ServiceDailyRollup, ServiceMonthlyRollup, ServiceAgentMonthRollup)]
     with connection.cursor() as cursor:
@@ -380,9 +447,10 @@ def rollups_refresh_days(days: Iterable[date]) -> RebuildResult | None:
     _lock()
     month_start = runs[0][0].replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, runs[-1][1] - timedelta(days=1)).end
-    daily = _rebuild_daily(rules, runs)
-    monthly = _rebuild_monthly(rules, month_start, month_end)
-    _rebuild_agent_months(month_start, month_end)
+    with _hashed_aggregates():
+        daily = _rebuild_daily(rules, runs)
+        monthly = _rebuild_monthly(rules, month_start, month_end)
+        _rebuild_agent_months(month_start, month_end)
     return RebuildResult(month_start, month_end, daily, monthly)
 
 
@@ -496,7 +564,8 @@ def _backlog_part(start: date, end: date, order: tuple[str, ...]) -> tuple[str, 
     first_end = last_end = None
     while month < end:
         following = period_math.period_containing(period_math.MONTH, month).end
-        rows.append(f"SELECT {month_sql} AS month, {end_sql} AS end_ts")
+        pair = f"{month_sql}, {end_sql}"
+        rows.append(f"({pair})" if pg else f"SELECT {month_sql} AS month, {end_sql} AS end_ts")
         last_end = ops.adapt_datetimefield_value(window(following, following)[0])
         first_end = first_end or last_end
         params += [ops.adapt_datefield_value(month), last_end]
@@ -508,12 +577,18 @@ def _backlog_part(start: date, end: date, order: tuple[str, ...]) -> tuple[str, 
     opened, resolved = _month_sql("opened_at"), _month_sql("resolved_at")
     crosses = f" AND (resolved_at IS NULL OR {resolved} > {opened})" if opened and resolved else ""
     cast = "CAST(%s AS timestamp with time zone)" if pg else "%s"
+    # On PostgreSQL a VALUES list: its month is a column the cell join can hash on (a UNION of
+    # constant SELECTs is flattened into constants, and the join then compares every pair).
+    if pg:
+        months = f"(VALUES {', '.join(rows)}) AS m (month, end_ts)"
+    else:
+        months = f"({' UNION ALL '.join(rows)}) AS m"
     sql = (
         f"SELECT m.month, {dims}, {zeros}, COUNT(*) "  # noqa: S608 (identifiers from model metadata)
         f"FROM (SELECT {columns}, opened_at, resolved_at FROM {table} "
         f"WHERE NOT is_merged AND NOT is_spam AND opened_at < {cast} "
         f"AND (resolved_at IS NULL OR resolved_at >= {cast}){crosses}) AS t "
-        f"JOIN ({' UNION ALL '.join(rows)}) AS m "
+        f"JOIN {months} "
         "ON t.opened_at < m.end_ts AND (t.resolved_at IS NULL OR t.resolved_at >= m.end_ts) "
         f"GROUP BY m.month, {dims}"
     )

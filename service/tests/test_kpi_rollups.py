@@ -74,3 +74,44 @@ def test_date_range_reads_the_daily_rollup(data, admin_user):
     assert report.total.figures["ticket_volume"].value == 7
     # Nothing was resolved by the end of 5 March: every counted ticket opened by then is backlog.
     assert report.total.figures["backlog"].value == 8
+
+
+def test_each_monthly_cell_is_one_row_with_its_figures_and_backlog(data):
+    """A month's figures and its end-of-month backlog are combined per cell (on PostgreSQL by a join
+    on the cell): in-house cells (no vendor) and unassigned tickets (no agent, no team) must meet
+    their own backlog, not come out as a second row of the same cell."""
+    from django.db.models import Count
+
+    from service.models import Ticket
+    from service.report_models import ServiceMonthlyRollup
+    from service.tests.kpi_data import at
+
+    Ticket.objects.create(external_id="nobody", subject="Unassigned", opened_at=at(6))  # open
+    rollups_rebuild()
+    cells = ServiceMonthlyRollup.objects.values(
+        "month", "agent_id", "team_id", "vendor_id", "channel", "priority"
+    ).annotate(n=Count("pk"))
+    assert cells.exists() and not cells.filter(n__gt=1).exists()
+    march = ServiceMonthlyRollup.objects.filter(month__year=2026, month__month=3)
+    unassigned = march.filter(agent_id=None).values_list("tickets", "backlog_end", "vendor_id")
+    assert list(unassigned) == [(1, 1, None)]
+    alice = march.filter(agent=data.alice)
+    assert alice.filter(vendor_id=None).count() == alice.count()  # Alice is in-house
+    backlog_only = alice.filter(tickets=0, backlog_end__gt=0)
+    with_both = alice.filter(tickets__gt=0, backlog_end__gt=0)
+    # Every in-house cell of Alice's with a backlog in March also filed tickets in March.
+    assert with_both.exists() and not backlog_only.exists()
+    assert sum(alice.values_list("backlog_end", flat=True)) == 4
+
+
+def test_rebuild_puts_the_planner_setting_back(data):
+    """The rebuild groups by hashing on PostgreSQL (``enable_sort`` off for its own statements);
+    a caller's transaction that goes on after it plans as before."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with transaction.atomic(), connection.cursor() as cursor:
+        rollups_rebuild()
+        cursor.execute("SELECT current_setting('enable_sort')")
+        assert cursor.fetchone()[0] == "on"
