@@ -25,7 +25,7 @@ from service.importing import ingest
 from service.models import ImportJob, SurveyInvitation, Ticket
 from service.services import SIGNATURE_HEADER, webhook_signature
 from service.tests.ingest_helpers import as_csv, as_ndjson, call, conversation, make_teams, numbered
-from service.tests.quality_factories import CustomerFactory
+from service.tests.quality_factories import CustomerFactory, make_user
 
 pytestmark = pytest.mark.django_db
 TICKETS = "/api/v1/service/tickets"
@@ -47,16 +47,21 @@ def cs_manager():
 def shoppers() -> dict[str, Customer]:
     """Customers as the customers package collected them, from two shops (ids unique per source)."""
     return {
-        "wong": CustomerFactory(source="shopify", external_id="C-1", email="Tai.Man.Wong@example.hk"),
-        "chan": CustomerFactory(source="shopify", external_id="C-2", email="siu.ming@example.hk"),
-        "twin_a": CustomerFactory(source="shopify", external_id="C-3", email="family@example.hk"),
-        "twin_b": CustomerFactory(source="pos", external_id="P-9", email="FAMILY@example.hk"),
-        "other_shop": CustomerFactory(source="pos", external_id="C-1", email="pos.c1@example.hk"),
-        "merged": CustomerFactory(source="shopify", external_id="C-8", email="old@example.hk"),
-        "gone": CustomerFactory(
+        "wong": customer(source="shopify", external_id="C-1", email="Tai.Man.Wong@example.hk"),
+        "chan": customer(source="shopify", external_id="C-2", email="siu.ming@example.hk"),
+        "twin_a": customer(source="shopify", external_id="C-3", email="family@example.hk"),
+        "twin_b": customer(source="pos", external_id="P-9", email="FAMILY@example.hk"),
+        "other_shop": customer(source="pos", external_id="C-1", email="pos.c1@example.hk"),
+        "merged": customer(source="shopify", external_id="C-8", email="old@example.hk"),
+        "gone": customer(
             source="shopify", external_id="C-9", email="gone@example.hk", anonymised_at=timezone.now()
         ),
     }
+
+
+def customer(**fields: Any) -> Customer:
+    made: Any = CustomerFactory(**fields)
+    return made  # type: ignore[no-any-return]
 
 
 def api_ticket(ticket_id: str, **fields: Any) -> dict[str, Any]:
@@ -162,7 +167,7 @@ def test_a_ticket_imported_before_its_customer_is_linked_by_a_later_delivery(cli
     body = api_ticket("Z-1", customer_email="late@example.hk")
     first = api_call(client, "POST", TICKETS, cs_manager, body).json()
     assert first["customers_unmatched"] == 1
-    late = CustomerFactory(source="shopify", external_id="C-50", email="late@example.hk")
+    late = customer(source="shopify", external_id="C-50", email="late@example.hk")
     again = api_call(client, "POST", TICKETS, cs_manager, body).json()
     assert again["customers_linked"] == 1 and customer_of("Z-1") == late.pk
     event = AuditEvent.objects.filter(object_type="service.ticket").latest("id")
@@ -179,7 +184,7 @@ def test_a_malformed_e_mail_is_refused_and_writes_nothing(client, cs_manager, sh
 
 
 def test_the_outsider_and_an_agent_still_cannot_send_tickets(client, outsider, shoppers):
-    agent = UserFactory(username="kelvin", roles=["cs_agent"])
+    agent = make_user(username="kelvin", roles=["cs_agent"])
     body = api_ticket("Z-1", customer_email="siu.ming@example.hk")
     assert_outsider_blocked(client, outsider, "POST", TICKETS, body=body)
     assert_problem(api_call(client, "POST", TICKETS, agent, body), 403)
