@@ -311,3 +311,19 @@ def test_the_customer_profile_timeline_shows_the_imported_ticket(client, admin_u
     assert "Lipstick shade mix-up" in page
     other = client.get(f"/customers/{shoppers['wong'].pk}/", {"purpose": "data protection"}).content.decode()
     assert "Lipstick shade mix-up" not in other
+
+
+def test_the_ticket_page_says_whether_the_ticket_has_a_customer(client, cs_manager, shoppers):
+    ingest(numbered([*conversation("T-1", customer_id="C-2"), *conversation("T-2")]), actor=None, via="t")
+    linked, unlinked = (Ticket.objects.get(external_id=t) for t in ("T-1", "T-2"))
+    profile = reverse("customers:detail", args=[shoppers["chan"].pk])
+    client.force_login(cs_manager)  # may not open customer records: told only that there is one
+    page = client.get(reverse("service:ticket", args=[linked.pk])).content.decode()
+    assert "Linked to a customer record" in page and profile not in page
+    assert (
+        "Not linked: no survey can be sent"
+        in client.get(reverse("service:ticket", args=[unlinked.pk])).content.decode()
+    )
+    client.force_login(make_user(username="kelvin", roles=["cs_agent"]))  # may: the link to the profile
+    page = client.get(reverse("service:ticket", args=[linked.pk])).content.decode()
+    assert f'href="{profile}"' in page
