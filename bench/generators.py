@@ -396,6 +396,7 @@ def _vendors(synth: Synth, n: int) -> list[Any]:
 TICKET_ROW_FIELDS = (
     "source", "ticket_id", "event_id", "kind", "occurred_at", "event_agent", "status", "subject",
     "channel", "priority", "customer_tier", "team", "agent", "agent_name",
+    "customer_source", "customer_id", "customer_email",
 )  # fmt: skip
 TICKET_SUBJECTS = (
     "Where is my order?", "Parcel arrived damaged", "Refund not received", "Change delivery address",
@@ -454,6 +455,9 @@ def service_event_rows(
             team,
             agent_id,
             agent_name,
+            "",  # no customer reference: the rows every export has, as before the customer columns
+            "",
+            "",
         )
         kind = TICKET_MIDDLE[n % 4]
         for number, (event_kind, moment, by) in enumerate(

@@ -50,6 +50,17 @@ class TicketIn(InputSchema):
     team: str = Field("", max_length=40, description="A team code set up in Steward.")
     agent: str = Field("", max_length=100, description="The assignee's id in the source (created if new).")
     agent_name: str = Field("", max_length=120)
+    customer_source: str = Field(
+        "", max_length=40, description="The system the customer id comes from (empty: any, if unique)."
+    )
+    customer_id: str = Field(
+        "", max_length=100, description="The shop's own customer id; links the ticket to a known customer."
+    )
+    customer_email: str = Field(
+        "",
+        max_length=254,
+        description="Used to find the customer when the id is absent or matches nobody; never stored.",
+    )
     events: list[EventIn] = Field(..., min_length=1, max_length=1000)
 
 
@@ -72,6 +83,9 @@ class IngestOut(Schema):
     tickets_updated: int
     events_created: int
     agents_created: int
+    customers_linked: int
+    customers_unmatched: int
+    customers_ambiguous: int
     errors: list[RowProblem]
 
 
@@ -90,6 +104,7 @@ class TicketOut(Schema):
     agent: str | None
     vendor_id: int | None
     vendor: str | None
+    customer_id: int | None = Field(None, description="Steward's customer record id; empty when unlinked.")
     is_merged: bool
     is_spam: bool
     opened_at: datetime
@@ -173,6 +188,9 @@ class ImportJobOut(Schema):
     tickets_updated: int
     events_created: int
     agents_created: int
+    customers_linked: int
+    customers_unmatched: int
+    customers_ambiguous: int
     error_count: int
     message: str
     created_at: datetime

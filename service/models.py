@@ -285,6 +285,11 @@ class ImportJob(StewardModel):
     tickets_updated = models.PositiveIntegerField(default=0)
     events_created = models.PositiveIntegerField(default=0)
     agents_created = models.PositiveIntegerField(default=0)
+    # Tickets linked to a customer by the rows' customer_id / customer_email, and the references
+    # that matched nobody or several customers (those tickets stay unlinked).
+    customers_linked = models.PositiveIntegerField(default=0)
+    customers_unmatched = models.PositiveIntegerField(default=0)
+    customers_ambiguous = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     message = models.CharField(max_length=500, blank=True)
