@@ -84,7 +84,6 @@ def mask_customer(user: Any, customer: Customer, *, purpose_stated: bool = False
         if not (level == field_access.Level.FULL or (level == field_access.Level.REVEAL and purpose_stated)):
             data[name] = mask(data[name])
             data["masked"] = True
-    data["can_reveal"] = field_access.can_reveal(user)
     data["display_name"] = (
         " ".join(p for p in (data["given_name"], data["family_name"]) if p)
         or data["chinese_name"]
