@@ -112,17 +112,26 @@ class ReportOut(Schema):
     histogram: list[tuple[str, int]] = Field(..., description="First-response business minutes, by bucket.")
 
 
-def _drill(report: reports.Report, code: str, group_by: str, key: Any, outcome: str = "") -> str:
-    params = {"figure": code, "period": report.period.label, **report.filters.as_params()}
+def _drill_shared(report: reports.Report) -> str:
+    """The query string every drill-down link of REPORT shares (its period and filters)."""
+    return urlencode({"period": report.period.label, **report.filters.as_params()})
+
+
+def _drill(shared: str, code: str, group_by: str, key: Any, outcome: str = "") -> str:
+    """The drill-down link of one figure: SHARED (``_drill_shared``) encoded once per report, as a
+    report by agent carries ~200 rows × 17 links."""
+    params: dict[str, str] = {}
     if group_by:
         params["group_by"] = group_by
         params["key"] = "none" if key is None else str(key)
     if outcome:
         params["outcome"] = outcome
-    return "/api/v1/service/reports/drilldown?" + urlencode(params)
+    tail = f"&{urlencode(params)}" if params else ""
+    return f"/api/v1/service/reports/drilldown?{urlencode({'figure': code})}&{shared}{tail}"
 
 
-def _row(report: reports.Report, row: reports.ReportRow, group_by: str) -> dict[str, Any]:
+def _row(report: reports.Report, row: reports.ReportRow, group_by: str, shared: str = "") -> dict[str, Any]:
+    shared = shared or _drill_shared(report)
     return {
         "key": None if row.key is None else str(row.key),
         "label": row.label,
@@ -131,7 +140,7 @@ def _row(report: reports.Report, row: reports.ReportRow, group_by: str) -> dict[
                 "value": row.figures[f.code].value,
                 "sample_size": row.figures[f.code].sample_size,
                 "estimated": row.figures[f.code].estimated,
-                "drilldown": _drill(report, f.code, group_by, row.key, f.drill_outcome),
+                "drilldown": _drill(shared, f.code, group_by, row.key, f.drill_outcome),
             }
             for f in reports.FIGURES
         },
@@ -139,6 +148,7 @@ def _row(report: reports.Report, row: reports.ReportRow, group_by: str) -> dict[
 
 
 def report_json(report: reports.Report) -> dict[str, Any]:
+    shared = _drill_shared(report)
     return {
         "period": report.period.label,
         "start": report.period.start,
@@ -151,9 +161,9 @@ def report_json(report: reports.Report) -> dict[str, Any]:
             {"code": f.code, "label": f.label, "unit": f.unit, "definition": f.definition}
             for f in reports.FIGURES
         ],
-        "rows": [_row(report, r, report.group_by) for r in report.rows],
-        "total": _row(report, report.total, ""),
-        "vendors": [_row(report, r, "vendor") for r in report.vendors],
+        "rows": [_row(report, r, report.group_by, shared) for r in report.rows],
+        "total": _row(report, report.total, "", shared),
+        "vendors": [_row(report, r, "vendor", shared) for r in report.vendors],
         "kpis": [
             {
                 "kpi": k.version.name,
@@ -165,7 +175,7 @@ def report_json(report: reports.Report) -> dict[str, Any]:
             }
             for k in report.kpis
         ],
-        "trend": [_row(report, r, "") for r in report.trend],
+        "trend": [_row(report, r, "", shared) for r in report.trend],
         "histogram": report.histogram,
     }
 
