@@ -1,13 +1,15 @@
-"""Day, month and agent-month rollups of the stored per-ticket figures, set-based (issue 4 item 6).
+"""Day, month and agent-month rollups of the stored per-ticket figures (issue 4 item 6).
 
 ``rollups_rebuild(start, end)`` replaces the rows of the months [start, end) touches: the daily rows
-(day × agent × team × vendor) and the monthly rows (month × agent × team × vendor × channel ×
-priority, plus each month's end-of-month backlog) each with ONE ``INSERT … SELECT … GROUP BY`` over
-the tickets joined to their SLA results, then the agent-month rows summed from the monthly ones.
-``rollups_refresh_days(days)`` does the same for a few days (and the months between them); the
-ingest and the SLA recomputation queue it, so reports stay fresh without a manual rebuild. The
-SELECTs are built with the ORM (time-zone truncation and quoting are the database's own) and
-wrapped in INSERT; nothing passes through Python row by row.
+(day × agent × team × vendor), the monthly rows (month × agent × team × vendor × channel ×
+priority, plus each month's end-of-month backlog) and the agent-month rows (the monthly ones summed
+over channels and priorities). ``rollups_refresh_days(days)`` does the same for a few days (and the
+months between them); the ingest and the SLA recomputation queue it, so reports stay fresh without
+a manual rebuild. Both hold the rollup lock and run in one transaction; the cells themselves are
+computed by ``service.rollup_batch`` (numpy over the tickets read in bulk: grouping ~70 aggregates
+per cell in SQL was 3–10 times slower than the issue allows). The figures' definitions stay here
+as ORM expressions (``figure_columns``): the reports use them for what the rollups do not hold,
+and the tests check the rollups against them.
 
 Rollups group tickets by their assignee (``Ticket.agent``); the "every agent who replied" rule
 applies to scorecards (``service.measures``), and the report pages say so.
