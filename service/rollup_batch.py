@@ -66,7 +66,6 @@ from service.sla import Epoch
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
 
 NO_ID = -1  # an agent, team or vendor id that is NULL (unassigned; in-house: no vendor)
 NOT_A_VALUE = np.iinfo(np.int64).min  # a NULL minute figure: below any value when taking maxima
