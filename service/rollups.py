@@ -1,13 +1,15 @@
-"""Day, month and agent-month rollups of the stored per-ticket figures, set-based (issue 4 item 6).
+"""Day, month and agent-month rollups of the stored per-ticket figures (issue 4 item 6).
 
 ``rollups_rebuild(start, end)`` replaces the rows of the months [start, end) touches: the daily rows
-(day × agent × team × vendor) and the monthly rows (month × agent × team × vendor × channel ×
-priority, plus each month's end-of-month backlog) each with ONE ``INSERT … SELECT … GROUP BY`` over
-the tickets joined to their SLA results, then the agent-month rows summed from the monthly ones.
-``rollups_refresh_days(days)`` does the same for a few days (and the months between them); the
-ingest and the SLA recomputation queue it, so reports stay fresh without a manual rebuild. The
-SELECTs are built with the ORM (time-zone truncation and quoting are the database's own) and
-wrapped in INSERT; nothing passes through Python row by row.
+(day × agent × team × vendor), the monthly rows (month × agent × team × vendor × channel ×
+priority, plus each month's end-of-month backlog) and the agent-month rows (the monthly ones summed
+over channels and priorities). ``rollups_refresh_days(days)`` does the same for a few days (and the
+months between them); the ingest and the SLA recomputation queue it, so reports stay fresh without
+a manual rebuild. Both hold the rollup lock and run in one transaction; the cells themselves are
+computed by ``service.rollup_batch`` (numpy over the tickets read in bulk: grouping ~70 aggregates
+per cell in SQL was 3–10 times slower than the issue allows). The figures' definitions stay here
+as ORM expressions (``figure_columns``): the reports use them for what the rollups do not hold,
+and the tests check the rollups against them.
 
 Rollups group tickets by their assignee (``Ticket.agent``); the "every agent who replied" rule
 applies to scorecards (``service.measures``), and the report pages say so.
@@ -15,8 +17,7 @@ applies to scorecards (``service.measures``), and the report pages say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,20 +38,17 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from kpis import periods as period_math
-from service.measures import counted_q, current_rules, local_zone, window
+from service import rollup_batch
+from service.measures import current_rules, local_zone
 from service.models import SlaTarget, Ticket
 from service.report_models import (
-    AGENT_DIMENSIONS,
     BUCKET_EDGES,
-    DIMENSIONS,
     FIRST_RESPONSE_BUCKETS,
-    MAX_COLUMNS,
     RESOLUTION_BUCKETS,
-    SUM_COLUMNS,
     ServiceAgentMonthRollup,
     ServiceDailyRollup,
     ServiceKpiRules,
@@ -103,32 +101,6 @@ class LocalDate(Func):
             return self.as_sql(compiler, connection, **extra)
         sql, params = compiler.compile(self.source_expressions[0])
         return f"date({sql}, '{minutes:+d} minutes')", params
-
-
-class LocalMonth(Func):
-    """The first day of the local calendar month of a UTC timestamp (see ``LocalDate``)."""
-
-    output_field = DateField()
-
-    def __init__(self, expression: str, zone: Any) -> None:
-        self.zone = zone
-        super().__init__(F(expression))
-
-    def as_sql(  # type: ignore[override]  # delegates to TruncMonth
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> Any:
-        return (
-            TruncMonth(self.source_expressions[0], tzinfo=self.zone, output_field=DateField())
-            .resolve_expression(compiler.query)
-            .as_sql(compiler, connection)
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        minutes = _fixed_offset_minutes(self.zone)
-        if minutes is None:
-            return self.as_sql(compiler, connection, **extra)
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"date({sql}, '{minutes:+d} minutes', 'start of month')", params
 
 
 def _count(condition: Q) -> Expression:
@@ -210,111 +182,6 @@ def figure_columns() -> dict[str, Expression]:
     return {**ticket_columns(), **sla_columns()}
 
 
-def _select(
-    qs: QuerySet[Any], keys: dict[str, Any], columns: dict[str, Expression], order: tuple[str, ...]
-) -> tuple[str, tuple[Any, ...]]:
-    """SQL of ``SELECT keys…, columns… GROUP BY keys``, every column of ORDER present (zeros elsewhere)."""
-    aggregates = {name: columns.get(name, ZERO) for name in order}
-    grouped = qs.order_by().values(**keys).annotate(**aggregates).values_list(*keys, *order)
-    sql, params = grouped.query.sql_with_params()
-    return sql, tuple(params)
-
-
-def _dimension_keys(t: str = "", dimensions: tuple[str, ...] = DIMENSIONS) -> dict[str, Any]:
-    return {f"k_{name}": F(f"{t}{name}") for name in dimensions}
-
-
-def _insert(
-    model: type[Any],
-    period_column: str,
-    extra: tuple[str, ...],
-    parts: list[tuple[str, tuple[Any, ...]]],
-    dimensions: tuple[str, ...] = DIMENSIONS,
-) -> int:
-    """INSERT into MODEL's table the rows of PARTS (period, dimensions, columns), cells combined."""
-    if not parts:
-        return 0
-    table = connection.ops.quote_name(model._meta.db_table)
-    dims = [f"k_{name}" for name in dimensions]
-    columns = (*SUM_COLUMNS, *extra)
-    target = ", ".join(
-        connection.ops.quote_name(c)
-        for c in ("created_at", "updated_at", period_column, *dimensions, *columns)
-    )
-    # Each part has at most one row per cell and zeros in the other parts' columns (figures vs
-    # backlog), so MAX combines them: cheaper than SUM, which PostgreSQL computes in numeric.
-    aggregates = ", ".join(f"MAX(c_{c})" for c in columns)
-    union = " UNION ALL ".join(sql for sql, _ in parts)
-    params: list[Any] = []
-    for _, p in parts:
-        params.extend(p)
-    # The CTE names the union's columns positionally: each part selects period, dimensions, columns.
-    names = ", ".join(["k_period", *dims, *(f"c_{c}" for c in columns)])
-    now = timezone.now()
-    if len(parts) == 2 and connection.vendor == "postgresql":
-        return _insert_joined(table, target, dims, columns, parts, now)
-    if len(parts) == 1:
-        select = (
-            f"SELECT %s, %s, k_period, {', '.join(dims)}, {', '.join(f'c_{c}' for c in columns)} FROM parts"  # noqa: S608 (identifiers)
-        )
-    else:
-        select = (
-            f"SELECT %s, %s, k_period, {', '.join(dims)}, {aggregates} FROM parts "  # noqa: S608 (identifiers)
-            f"GROUP BY k_period, {', '.join(dims)}"
-        )
-    sql = (
-        f"WITH parts ({names}) AS ({union}) "  # noqa: S608 (identifiers from model metadata, values bound)
-        f"INSERT INTO {table} ({target}) {select}"
-    )
-    return _execute(sql, [*params, now, now])
-
-
-def _insert_joined(
-    table: str,
-    target: str,
-    dims: list[str],
-    columns: tuple[str, ...],
-    parts: list[tuple[str, tuple[Any, ...]]],
-    now: datetime,
-) -> int:
-    """PostgreSQL: INSERT the figures part FULL JOINed to the backlog part on the cell.
-
-    The two parts have at most one row per cell each, and the backlog part carries only its count,
-    so a hash join on the cell replaces sorting both parts' wide rows together and taking ~70 MAXes
-    per cell (a sixth of the monthly rebuild). The keys are compared through COALESCE (in-house
-    cells have no vendor, unassigned ones no agent or team): equal NULLs must meet, and
-    ``IS NOT DISTINCT FROM`` cannot be hashed.
-    """
-    (figures_sql, figures_params), (backlog_sql, backlog_params) = parts
-    figures = ", ".join(["k_period", *dims, *(f"c_{c}" for c in columns)])
-    backlog = ", ".join(["k_period", *dims, *(f"b_{c}" for c in columns)])
-
-    def key(name: str, side: str) -> str:
-        # The channel and priority are never NULL; the ids may be.
-        if name == "k_period":  # the figures' month is a truncated timestamp: compare as dates
-            return f"CAST({side}.{name} AS date)"
-        never_null = name in ("k_channel", "k_priority")
-        return f"{side}.{name}" if never_null else f"COALESCE({side}.{name}, -1)"
-
-    same = " AND ".join(f"{key(d, 'f')} = {key(d, 'b')}" for d in ["k_period", *dims])
-    keys = ", ".join(f"COALESCE(f.{d}, b.{d})" for d in ["k_period", *dims])
-    values = ", ".join(
-        f"COALESCE(b.b_{c}, 0)" if c == "backlog_end" else f"COALESCE(f.c_{c}, 0)" for c in columns
-    )
-    sql = (
-        f"WITH f ({figures}) AS ({figures_sql}), b ({backlog}) AS ({backlog_sql}) "  # noqa: S608 (identifiers)
-        f"INSERT INTO {table} ({target}) SELECT %s, %s, {keys}, {values} "
-        f"FROM f FULL JOIN b ON {same}"
-    )
-    return _execute(sql, [*figures_params, *backlog_params, now, now])
-
-
-def _execute(sql: str, params: list[Any]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount or 0)
-
-
 def _filing_field(rules: ServiceKpiRules) -> str:
     return "opened_at" if rules.filing == ServiceKpiRules.Filing.CREATED else "resolved_at"
 
@@ -346,32 +213,6 @@ def _lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
-            # The grouped aggregates of a rebuild hold ~70 sums per cell: in memory, not spilled.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            # Compiling the ~70 aggregates of each statement costs more than it saves here.
-            cursor.execute("SET LOCAL jit = off")
-
-
-@contextmanager
-def _hashed_aggregates() -> Iterator[None]:
-    """On PostgreSQL, group the rebuild's rows by hashing, not by sorting them.
-
-    With ~70 aggregates per cell the planner prices the hash tables above sorting, but sorting
-    250,000 wide rows on six keys (two of them collated text) cost more: 4.3 s against 3.7 s for the
-    monthly rows. Only for the rebuild's own statements: the setting is put back afterwards, as the
-    caller's transaction may go on.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")
-        (before, _) = cursor.fetchone()
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('enable_sort', %s, true)", [before])
 
 
 @transaction.atomic
@@ -395,11 +236,7 @@ def rollups_rebuild(*, start: date | None = None, end: date | None = None) -> Re
     month_start = start.replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, end - timedelta(days=1)).end
     _empty_if_all_replaced(month_start, month_end)
-    with _hashed_aggregates():
-        daily = _rebuild_daily(rules, [(month_start, month_end)])
-        monthly = _rebuild_monthly(rules, month_start, month_end)
-        _rebuild_agent_months(month_start, month_end)
-    return RebuildResult(month_start, month_end, daily, monthly)
+    return _replace(rules, month_start, month_end, [(month_start, month_end)])
 
 
 def _empty_if_all_replaced(start: date, end: date) -> None:
@@ -447,11 +284,7 @@ def rollups_refresh_days(days: Iterable[date]) -> RebuildResult | None:
     _lock()
     month_start = runs[0][0].replace(day=1)
     month_end = period_math.period_containing(period_math.MONTH, runs[-1][1] - timedelta(days=1)).end
-    with _hashed_aggregates():
-        daily = _rebuild_daily(rules, runs)
-        monthly = _rebuild_monthly(rules, month_start, month_end)
-        _rebuild_agent_months(month_start, month_end)
-    return RebuildResult(month_start, month_end, daily, monthly)
+    return _replace(rules, month_start, month_end, runs)
 
 
 def rollups_refresh_later(days: Iterable[date]) -> None:
@@ -493,119 +326,14 @@ def ticket_days(ticket_ids: Iterable[int]) -> set[date]:
     return {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days}
 
 
-def _in_runs(name: str, runs: list[tuple[date, date]], t: str = "") -> Q:
-    condition = Q()
-    for start, end in runs:
-        lo, hi = window(start, end)
-        condition |= Q(**{f"{t}{name}__gte": lo, f"{t}{name}__lt": hi})
-    return condition
-
-
-def _rebuild_daily(rules: ServiceKpiRules, runs: list[tuple[date, date]]) -> int:
-    """Day × agent × team × vendor rows of the tickets filed in RUNS: one grouped pass over them.
-
-    The daily grain leaves out channel and priority: by day and channel and priority there are
-    nearly as many cells as tickets. Date-range reports filtered by channel or priority read the
-    stored per-ticket values instead (``service.reports``).
-    """
+def _replace(rules: ServiceKpiRules, start: date, end: date, runs: list[tuple[date, date]]) -> RebuildResult:
+    """Replace the monthly and agent-month rows of the months [START, END) and the daily rows of
+    the days in RUNS (inside those months) with rows computed from the tickets (``rollup_batch``)."""
     day_q = Q()
-    for start, end in runs:
-        day_q |= Q(day__gte=start, day__lt=end)
+    for lo, hi in runs:
+        day_q |= Q(day__gte=lo, day__lt=hi)
     ServiceDailyRollup.objects.filter(day_q).delete()
-    name = _filing_field(rules)
-    zone = local_zone()
-    tickets = with_sla(Ticket.objects.filter(counted_q(), _in_runs(name, runs)))
-    part = _select(
-        tickets,
-        {"k_period": LocalDate(name, zone), **_dimension_keys("", AGENT_DIMENSIONS)},
-        figure_columns(),
-        SUM_COLUMNS,
-    )
-    return _insert(ServiceDailyRollup, "day", (), [part], AGENT_DIMENSIONS)
-
-
-def _rebuild_agent_months(start: date, end: date) -> int:
-    """The monthly rollup summed over channels and priorities (month × agent × team × vendor)."""
-    ServiceAgentMonthRollup.objects.filter(month__gte=start, month__lt=end).delete()
-    order = (*SUM_COLUMNS, "backlog_end")
-    sums: dict[str, Expression] = {c: (Max(c) if c in MAX_COLUMNS else Sum(c)) for c in order}
-    part = _select(
-        ServiceMonthlyRollup.objects.filter(month__gte=start, month__lt=end),
-        {"k_period": F("month"), **_dimension_keys("", AGENT_DIMENSIONS)},
-        sums,
-        order,
-    )
-    return _insert(ServiceAgentMonthRollup, "month", ("backlog_end",), [part], AGENT_DIMENSIONS)
-
-
-def _month_sql(column: str) -> str | None:
-    """SQL of the local month (first day) of a timestamp COLUMN, or None where there is no cheap one."""
-    zone = local_zone()
-    if connection.vendor == "postgresql":
-        return f"date_trunc('month', {column} AT TIME ZONE '{zone.key}')"
-    minutes = _fixed_offset_minutes(zone)
-    if connection.vendor == "sqlite" and minutes is not None:
-        return f"date({column}, '{minutes:+d} minutes', 'start of month')"
-    return None
-
-
-def _backlog_part(start: date, end: date, order: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
-    """Each month's end-of-month backlog per cell.
-
-    Only a ticket still open at the end of the month it was opened in is ever in a backlog, and
-    those are few (the open ones and the ones resolved after a month end): they are picked in one
-    pass over the tickets (local months compared in SQL), then joined to the small table of month
-    ends. Joining every ticket to every month end cost 26 index range scans of the tickets.
-    """
-    ops, pg = connection.ops, connection.vendor == "postgresql"
-    month_sql, end_sql = ("CAST(%s AS date)", "CAST(%s AS timestamp with time zone)") if pg else ("%s", "%s")
-    rows, params = [], []
-    month = start
-    first_end = last_end = None
-    while month < end:
-        following = period_math.period_containing(period_math.MONTH, month).end
-        pair = f"{month_sql}, {end_sql}"
-        rows.append(f"({pair})" if pg else f"SELECT {month_sql} AS month, {end_sql} AS end_ts")
-        last_end = ops.adapt_datetimefield_value(window(following, following)[0])
-        first_end = first_end or last_end
-        params += [ops.adapt_datefield_value(month), last_end]
-        month = following
-    table = ops.quote_name(Ticket._meta.db_table)
-    zeros = ", ".join("0" for name in order if name != "backlog_end")
-    columns = ", ".join(ops.quote_name(name) for name in DIMENSIONS)
-    dims = ", ".join(f"t.{ops.quote_name(name)}" for name in DIMENSIONS)
-    opened, resolved = _month_sql("opened_at"), _month_sql("resolved_at")
-    crosses = f" AND (resolved_at IS NULL OR {resolved} > {opened})" if opened and resolved else ""
-    cast = "CAST(%s AS timestamp with time zone)" if pg else "%s"
-    # On PostgreSQL a VALUES list: its month is a column the cell join can hash on (a UNION of
-    # constant SELECTs is flattened into constants, and the join then compares every pair).
-    if pg:
-        months = f"(VALUES {', '.join(rows)}) AS m (month, end_ts)"
-    else:
-        months = f"({' UNION ALL '.join(rows)}) AS m"
-    sql = (
-        f"SELECT m.month, {dims}, {zeros}, COUNT(*) "  # noqa: S608 (identifiers from model metadata)
-        f"FROM (SELECT {columns}, opened_at, resolved_at FROM {table} "
-        f"WHERE NOT is_merged AND NOT is_spam AND opened_at < {cast} "
-        f"AND (resolved_at IS NULL OR resolved_at >= {cast}){crosses}) AS t "
-        f"JOIN {months} "
-        "ON t.opened_at < m.end_ts AND (t.resolved_at IS NULL OR t.resolved_at >= m.end_ts) "
-        f"GROUP BY m.month, {dims}"
-    )
-    return sql, (last_end, first_end, *params)
-
-
-def _rebuild_monthly(rules: ServiceKpiRules, start: date, end: date) -> int:
-    """Month × agent × team × vendor × channel × priority rows of [start, end), straight from the
-    tickets (one grouped pass, as for the daily rows) plus each month's backlog."""
     ServiceMonthlyRollup.objects.filter(month__gte=start, month__lt=end).delete()
-    order = (*SUM_COLUMNS, "backlog_end")
-    lo, hi = window(start, end)
-    name = _filing_field(rules)
-    zone = local_zone()
-    tickets = with_sla(Ticket.objects.filter(counted_q(), **{f"{name}__gte": lo, f"{name}__lt": hi}))
-    parts = [
-        _select(tickets, {"k_period": LocalMonth(name, zone), **_dimension_keys()}, figure_columns(), order),
-        _backlog_part(start, end, order),
-    ]
-    return _insert(ServiceMonthlyRollup, "month", ("backlog_end",), parts)
+    ServiceAgentMonthRollup.objects.filter(month__gte=start, month__lt=end).delete()
+    written = rollup_batch.rebuild(_filing_field(rules), start, end, runs)
+    return RebuildResult(start, end, written[ServiceDailyRollup], written[ServiceMonthlyRollup])

@@ -102,16 +102,3 @@ def test_each_monthly_cell_is_one_row_with_its_figures_and_backlog(data):
     # Every in-house cell of Alice's with a backlog in March also filed tickets in March.
     assert with_both.exists() and not backlog_only.exists()
     assert sum(alice.values_list("backlog_end", flat=True)) == 4
-
-
-def test_rebuild_puts_the_planner_setting_back(data):
-    """The rebuild groups by hashing on PostgreSQL (``enable_sort`` off for its own statements);
-    a caller's transaction that goes on after it plans as before."""
-    from django.db import connection, transaction
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL planner setting")
-    with transaction.atomic(), connection.cursor() as cursor:
-        rollups_rebuild()
-        cursor.execute("SELECT current_setting('enable_sort')")
-        assert cursor.fetchone()[0] == "on"
