@@ -19,9 +19,10 @@ goes through three steps, all set-based:
    status and stored figures derived from all its events in one ``UPDATE … FROM``.
 
 Replays are harmless: stored events are never rewritten and an unchanged ticket is not touched,
-so importing the same rows twice changes nothing. Each batch writes one audit event and, after
-its commit, sends :data:`service.signals.ticket_events_changed` with the ids of the tickets it
-changed (the SLA computation listens). Business minutes and SLA results are not computed here.
+so importing the same rows twice changes nothing. Each batch writes one audit event; after the
+commit (once for an all-or-nothing import, after each batch when good rows are kept),
+:data:`service.signals.ticket_events_changed` is sent with the ids of the tickets changed (the SLA
+computation listens). Business minutes and SLA results are not computed here.
 
 *All or nothing* runs every batch in one transaction and rolls it back when any row was refused;
 *keep good rows* commits each batch, refused rows left out and reported.
@@ -759,8 +760,11 @@ def _stored_days(cursor: Any) -> set[date]:
 
 def _ingest_chunk(
     rows: list[Row], errors: list[RowError], result: IngestResult, *, actor: Any, via: str
-) -> None:
-    """Stage, check and write one batch inside the caller's transaction."""
+) -> tuple[set[int], set[date]]:
+    """Stage, check and write one batch inside the caller's transaction.
+
+    Returns the ids of the tickets it changed and the days they were filed on before it, for
+    ``_announce`` once the transaction is over."""
     result.errors.extend(errors)
     with connection.cursor() as cursor:
         if _postgres():
@@ -787,10 +791,21 @@ def _ingest_chunk(
             detail={"via": via, **result.summary(), "tickets_in_batch": len(ids)},
             actor=actor,
         )
+        return changed, filed_before
+    return set(), set()
+
+
+def _announce(ticket_ids: set[int], filed_before: set[date]) -> None:
+    """After the current transaction commits, send ``ticket_events_changed`` for TICKET_IDS (the SLA
+    recomputation listens; it then refreshes the report rollups of the days they are filed on now)
+    and refresh the rollups of the days they were filed on before (FILED_BEFORE).
+
+    Called once per transaction, not once per batch: every batch of a large file touches most
+    months, and one refresh per batch would rebuild the same months again and again."""
+    if ticket_ids:
+        ids = sorted(ticket_ids)
         transaction.on_commit(lambda: ticket_events_changed.send(sender=Ticket, ticket_ids=ids))
-        # The SLA recomputation that follows refreshes the report rollups of the days the tickets
-        # are filed on now; the days they were filed on before this batch are refreshed here.
-        rollups_refresh_later(filed_before)
+    rollups_refresh_later(filed_before)
 
 
 @dataclass
@@ -858,11 +873,12 @@ class Ingest:
         if batch:
             yield batch
 
-    def _one(self, batch: list[tuple[int, Sequence[Any]]]) -> None:
+    def _one(self, batch: list[tuple[int, Sequence[Any]]]) -> tuple[set[int], set[date]]:
         rows, errors = self._parse(batch)
         self.result.rows += len(batch)
-        _ingest_chunk(rows, errors, self.result, actor=self.actor, via=self.via)
+        changed = _ingest_chunk(rows, errors, self.result, actor=self.actor, via=self.via)
         self.result.rows_rejected = len(self.result.rejected_lines)
+        return changed
 
     def run(self, rows: Iterable[tuple[int, Sequence[Any]]]) -> IngestResult:
         """Ingest ROWS ((line, values in FIELDS order)); raise IngestRejected when all or nothing fails."""
@@ -871,16 +887,21 @@ class Ingest:
         if self.keep_good:
             for batch in self._batches(rows):
                 with transaction.atomic():
-                    self._one(batch)
+                    _announce(*self._one(batch))
                 if self.on_progress is not None:
                     self.on_progress(self.result)
             self.result.errors.sort(key=lambda e: (e.line, e.field))
             return self.result
         with transaction.atomic():
+            changed: set[int] = set()
+            filed_before: set[date] = set()
             for batch in self._batches(rows):
-                self._one(batch)
+                ids, days = self._one(batch)
+                changed |= ids
+                filed_before |= days
                 if self.on_progress is not None:
                     self.on_progress(self.result)
+            _announce(changed, filed_before)  # discarded with the rest if the import is refused
             if self.result.errors:
                 self.result.errors.sort(key=lambda e: (e.line, e.field))
                 raise IngestRejected(self.result)

@@ -1,7 +1,8 @@
 """Hooks of the service package.
 
 ``ticket_events_changed`` is sent by the ticket ingest (API, file import, webhook) once per
-committed batch (``transaction.on_commit``) with ``ticket_ids``: the primary keys of the tickets
+committed transaction (``transaction.on_commit``: once for an all-or-nothing import, once per
+batch when good rows are kept) with ``ticket_ids``: the primary keys of the tickets
 that got new events or whose fields (channel, priority, team, agent, tier…) changed in that
 batch. A replay that changes nothing sends nothing. The receiver below recomputes the SLA results
 of exactly those tickets as a Celery task (eager in the demo and the tests); it runs outside the

@@ -63,6 +63,37 @@ def test_the_hook_names_the_changed_tickets_after_commit(teams, django_capture_o
     assert seen == [[Ticket.objects.get(external_id="T-1").pk]]
 
 
+def test_a_many_batch_import_names_every_changed_ticket_once(teams, django_capture_on_commit_callbacks):
+    """All or nothing: one hook (and so one SLA recomputation and rollup refresh) for the whole file,
+    not one per batch; keeping good rows: one per committed batch."""
+    from service.signals import ticket_events_changed
+
+    seen: list[list[int]] = []
+
+    def listener(sender, *, ticket_ids, **kwargs):
+        seen.append(list(ticket_ids))
+
+    rows = [*conversation("T-1"), *conversation("T-2"), *conversation("T-3")]
+    ticket_events_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest(numbered(rows), actor=None, via="test", chunk_rows=2)
+        ids = sorted(Ticket.objects.values_list("pk", flat=True))
+        assert len(ids) == 3
+        assert seen == [ids]
+        seen.clear()
+        more = [*conversation("T-4"), *conversation("T-5")]
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest(
+                numbered(more), actor=None, via="test", chunk_rows=len(conversation("T-4")), keep_good=True
+            )
+    finally:
+        ticket_events_changed.disconnect(listener)
+    new_ids = sorted(Ticket.objects.filter(external_id__in=["T-4", "T-5"]).values_list("pk", flat=True))
+    assert sorted(pk for batch in seen for pk in batch) == new_ids
+    assert len(seen) == 2
+
+
 def _refused(rows, **kwargs):
     with pytest.raises(IngestRejected) as caught, nothing_written(Ticket, TicketEvent, Agent):
         ingest(numbered(rows), actor=None, via="test", **kwargs)
