@@ -530,36 +530,19 @@ _DERIVED = (
 )
 
 _CARRIED = ("subject", "channel", "priority", "customer_tier", "team", "agent")
-
-
-# A new ticket's events are all in the batch: its figures come straight from the staged rows. Its
-# customer, when the rows name one, was resolved before (svc_custref) and is written with it.
-def _new_tickets(with_customers: bool) -> str:
-    customer_column, customer_value, customer_join, returned = "", "", "", "id"
-    if with_customers:
-        customer_column, customer_value, returned = "customer_id, ", "m.customer_id, ", "id, customer_id"
-        customer_join = (
-            "LEFT JOIN svc_custref m ON m.source = f.source AND m.ticket_ext = f.ticket_ext "
-            "AND m.state = 'linked'"
-        )
-    return f"""
+# A new ticket's events are all in the batch: its figures come straight from the staged rows.
+_NEW_TICKETS = f"""
 INSERT INTO service_ticket (source, external_id, subject, channel, priority, customer_tier, team_id,
-  agent_id, vendor_id, {customer_column}opened_at, {", ".join(_DERIVED)}, created_at, updated_at)
+  agent_id, vendor_id, opened_at, {", ".join(_DERIVED)}, created_at, updated_at)
 SELECT f.source, f.ticket_ext, f.subject, f.channel, f.priority, f.customer_tier, tm.id,
-  ag.id, COALESCE(ag.vendor_id, tm.vendor_id), {customer_value}f.opened_at,
-  {", ".join(f"f.{c}" for c in _DERIVED)}, %s, %s
+  ag.id, COALESCE(ag.vendor_id, tm.vendor_id), f.opened_at, {", ".join(f"f.{c}" for c in _DERIVED)}, %s, %s
 FROM ({_derivation("svc_stage e", ("source", "ticket_ext"), "e.line", _CARRIED)}) f
 LEFT JOIN service_team tm ON tm.code = f.team
 LEFT JOIN service_agent ag ON ag.source = f.source AND ag.external_id = f.agent
-{customer_join}
 WHERE f.opened_at IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM service_ticket t WHERE t.source = f.source AND t.external_id = f.ticket_ext)
-RETURNING {returned}
+RETURNING id
 """  # noqa: S608 (fixed SQL text: constants only, values go in as parameters)
-
-
-_NEW_TICKETS = _new_tickets(with_customers=False)
-_NEW_TICKETS_WITH_CUSTOMERS = _new_tickets(with_customers=True)
 
 _TICKET_COLUMNS = ("subject", "channel", "priority", "customer_tier", "team_id", "agent_id", "vendor_id")
 
@@ -596,46 +579,43 @@ WHERE service_ticket.id = d.ticket_id
 """  # noqa: S608 (fixed SQL text: constants only, values go in as parameters)
 
 # The customer of each batch ticket that has none yet, from its newest row naming one (issue 4
-# item 4: the survey goes to the customer's e-mail), worked out from the staged rows before the
-# tickets are written: a new ticket is inserted with it, a stored one is updated. The shop's
-# customer id first, within customer_source when given (Customer ids are unique per source
-# only), else the e-mail (case-insensitive). Merged and anonymised records are never matched,
-# and a reference that fits several customers is left unlinked: a wrong link would send one
-# person's survey to another.
+# item 4: the survey goes to the customer's e-mail). The shop's customer id first, within
+# customer_source when given (Customer ids are unique per source only), else the e-mail
+# (case-insensitive). Merged and anonymised records are never matched, and a reference that fits
+# several customers is left unlinked: a wrong link would send one person's survey to another.
 _LIVE = "c.merged_into_id IS NULL AND c.anonymised_at IS NULL"
 _CUSTOMER_MATCHES = f"""
 WITH r AS (
-  SELECT x.source, x.ticket_ext, t.id AS ticket_id, x.customer_source, x.customer_ext, x.customer_email
+  SELECT t.id AS ticket_id, x.customer_source, x.customer_ext, x.customer_email
   FROM (
     SELECT s.source, s.ticket_ext, s.customer_source, s.customer_ext, s.customer_email, ROW_NUMBER() OVER (
       PARTITION BY s.source, s.ticket_ext ORDER BY s.occurred_at DESC, s.line DESC) AS rn
     FROM svc_stage s WHERE s.customer_ext <> '' OR s.customer_email <> ''
   ) x
-  LEFT JOIN service_ticket t ON t.source = x.source AND t.external_id = x.ticket_ext
+  JOIN service_ticket t ON t.source = x.source AND t.external_id = x.ticket_ext
   WHERE x.rn = 1 AND t.customer_id IS NULL
 )
-INSERT INTO svc_custref (source, ticket_ext, ticket_id, customer_id, state)
-SELECT r.source, r.ticket_ext, r.ticket_id,
+INSERT INTO svc_custref (ticket_id, customer_id, state)
+SELECT r.ticket_id,
   CASE WHEN i.n = 1 THEN i.customer_id WHEN m.n = 1 THEN m.customer_id END,
   CASE WHEN i.n = 1 OR m.n = 1 THEN 'linked' WHEN i.n > 1 OR m.n > 1 THEN 'ambiguous' ELSE 'unmatched' END
 FROM r
 LEFT JOIN (
-  SELECT r.source, r.ticket_ext, MIN(c.id) AS customer_id, COUNT(*) AS n
+  SELECT r.ticket_id, MIN(c.id) AS customer_id, COUNT(*) AS n
   FROM r JOIN customers_customer c ON c.external_id = r.customer_ext
     AND (r.customer_source = '' OR c.source = r.customer_source)
   WHERE r.customer_ext <> '' AND {_LIVE}
-  GROUP BY r.source, r.ticket_ext
-) i ON i.source = r.source AND i.ticket_ext = r.ticket_ext
+  GROUP BY r.ticket_id
+) i ON i.ticket_id = r.ticket_id
 LEFT JOIN (
-  SELECT r.source, r.ticket_ext, MIN(c.id) AS customer_id, COUNT(*) AS n
+  SELECT r.ticket_id, MIN(c.id) AS customer_id, COUNT(*) AS n
   FROM r JOIN customers_customer c ON LOWER(c.email) = r.customer_email
   WHERE r.customer_email <> '' AND {_LIVE}
-  GROUP BY r.source, r.ticket_ext
-) m ON m.source = r.source AND m.ticket_ext = r.ticket_ext
+  GROUP BY r.ticket_id
+) m ON m.ticket_id = r.ticket_id
 """  # noqa: S608 (fixed SQL text: constants only)
 
-# Tickets stored before the batch (ticket_id set) get their customer by an UPDATE.
-_LINK_STORED = """
+_LINK_CUSTOMERS = """
 UPDATE service_ticket SET customer_id = m.customer_id, updated_at = %s
 FROM svc_custref m
 WHERE service_ticket.id = m.ticket_id AND m.state = 'linked' AND service_ticket.customer_id IS NULL
@@ -688,18 +668,9 @@ def _unknown_agents(cursor: Any, agents: set[tuple[str, str]]) -> bool:
 
 
 def _write_stage(
-    cursor: Any,
-    result: IngestResult,
-    tickets_in_batch: int,
-    agents: set[tuple[str, str]],
-    *,
-    customers: bool = False,
+    cursor: Any, result: IngestResult, tickets_in_batch: int, agents: set[tuple[str, str]]
 ) -> set[int]:
-    """Agents, tickets, events and derived figures from the staged rows; the ids of changed tickets.
-
-    CUSTOMERS: svc_custref holds the customers resolved for the batch (see _resolve_customers);
-    new tickets are inserted linked to them, and counted as linked.
-    """
+    """Agents, tickets, events and derived figures from the staged rows; the ids of changed tickets."""
     now = _now_param()
     cursor.execute("SELECT COUNT(*) FROM svc_stage")
     if not cursor.fetchone()[0]:
@@ -707,11 +678,8 @@ def _write_stage(
     if _unknown_agents(cursor, agents):
         cursor.execute(_NEW_AGENTS, [now, now])
         result.agents_created += max(cursor.rowcount, 0)
-    cursor.execute(_NEW_TICKETS_WITH_CUSTOMERS if customers else _NEW_TICKETS, [now, now])
-    inserted = cursor.fetchall()
-    created = {row[0] for row in inserted}
-    if customers:
-        result.customers_linked += sum(1 for row in inserted if row[1] is not None)
+    cursor.execute(_NEW_TICKETS, [now, now])
+    created = {row[0] for row in cursor.fetchall()}
     result.tickets_created += len(created)
     updated: set[int] = set()
     if len(created) < tickets_in_batch:  # some tickets were stored before: their fields may change
@@ -743,35 +711,27 @@ def _write_stage(
     return set(with_events) | updated | created
 
 
-def _resolve_customers(cursor: Any, result: IngestResult) -> None:
-    """Resolve the customer of each batch ticket without one into svc_custref, before the tickets
-    are written, and count the references that stay unmatched or ambiguous.
+def _link_customers(cursor: Any, result: IngestResult) -> set[int]:
+    """Link the batch's tickets without a customer to the one live customer their rows name.
 
-    Set-based: one INSERT … SELECT classifies every reference. An unknown customer is not created
-    (customer records come from the customers package's own collection, DPP1); the ticket stays
-    unlinked and is counted. New tickets take their link as they are inserted (no second write
-    of the same rows); stored ones get it from _link_stored.
+    Set-based: one INSERT … SELECT classifies every reference, one UPDATE writes the links. An
+    unknown customer is not created (customer records come from the customers package's own
+    collection, DPP1); the ticket stays unlinked and is counted. Returns the linked ticket ids.
     """
     cursor.execute("DROP TABLE IF EXISTS svc_custref")
     cursor.execute(
-        "CREATE TEMP TABLE svc_custref (source text NOT NULL, ticket_ext text NOT NULL, ticket_id bigint, "
-        "customer_id bigint, state text NOT NULL, PRIMARY KEY (source, ticket_ext))"
+        "CREATE TEMP TABLE svc_custref "
+        "(ticket_id bigint PRIMARY KEY, customer_id bigint, state text NOT NULL)"
     )
     cursor.execute(_CUSTOMER_MATCHES)
-    if _postgres():
-        cursor.execute("ANALYZE svc_custref")
+    cursor.execute(_LINK_CUSTOMERS, [_now_param()])
+    linked = {row[0] for row in cursor.fetchall()}
     cursor.execute("SELECT state, COUNT(*) FROM svc_custref WHERE state <> 'linked' GROUP BY state")
     counts = dict(cursor.fetchall())
-    result.customers_unmatched += counts.get("unmatched", 0)
-    result.customers_ambiguous += counts.get("ambiguous", 0)
-
-
-def _link_stored(cursor: Any, result: IngestResult) -> set[int]:
-    """Link the batch's stored tickets without a customer to the one resolved; their ids."""
-    cursor.execute(_LINK_STORED, [_now_param()])
-    linked = {row[0] for row in cursor.fetchall()}
     cursor.execute("DROP TABLE svc_custref")
     result.customers_linked += len(linked)
+    result.customers_unmatched += counts.get("unmatched", 0)
+    result.customers_ambiguous += counts.get("ambiguous", 0)
     return linked
 
 
@@ -812,12 +772,9 @@ def _ingest_chunk(
         tickets = len({(row[1], row[2]) for row in rows})
         agents = {(row[1], row[i]) for row in rows for i in (6, 13) if row[i]}
         filed_before = _stored_days(cursor)
-        customers = any(row[_CUSTOMER_EXT] or row[_CUSTOMER_EMAIL] for row in rows)
-        if customers:
-            _resolve_customers(cursor, result)
-        changed = _write_stage(cursor, result, tickets, agents, customers=customers)
-        if customers:
-            changed |= _link_stored(cursor, result)
+        changed = _write_stage(cursor, result, tickets, agents)
+        if any(row[_CUSTOMER_EXT] or row[_CUSTOMER_EMAIL] for row in rows):
+            changed |= _link_customers(cursor, result)
         cursor.execute("DROP TABLE svc_stage")
         cursor.execute("DROP TABLE svc_touched")
     if changed:
