@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from customers.models import ALL, Channel, Customer, Order, Segment
 
@@ -63,6 +64,9 @@ def month_of(column: str) -> str:
 
 
 HK_OFFSET = timedelta(hours=8)
+
+# The customers an incremental refresh works on (a temporary table, see _customers_refresh).
+TOUCHED = "SELECT customer_id FROM tmp_touched"
 
 # Session settings for a rebuild, reset when it ends. The default PostgreSQL work_mem (4 MB)
 # sends every sort and hash of a rebuild to disk; SQLite's default page cache is 2 MB.
@@ -155,7 +159,7 @@ def _preferred_channel(alias: str) -> str:
 METRICS_COLUMNS = (
     "customer_id, orders_count, gross_revenue, refunds, lifetime_value, average_basket, first_order_at, "
     "last_order_at, preferred_channel, top_category, recency_score, frequency_score, monetary_score, "
-    "segment, previous_segment, computed_at"
+    "segment, previous_segment, rebuilt_segment, computed_at"
 )
 TOP_CATEGORY = (
     "SELECT customer_id, category FROM ("
@@ -187,16 +191,28 @@ def _affinity_insert(extra: str) -> str:
     )
 
 
-def scores_rebuild(*, now: datetime) -> int:
+def scores_rebuild(*, now: datetime, keep_previous: bool = False) -> int:
     """CustomerMetrics for every customer with an order: figures, RFM quintiles (NTILE over all
     customers, once per score), segment, preferred channel and top category (from
     CategoryAffinity); the segment before this rebuild is kept as ``previous_segment``.
+
+    The movement is counted from ``rebuilt_segment`` (what the last rebuild gave: a refresh after
+    a load may have changed ``segment`` since), and ``rebuilt_segment`` becomes the new segment.
+    KEEP_PREVIOUS (a refresh between two nightly rebuilds that re-ranks everyone): both are kept
+    as they are, as an incremental refresh keeps them.
 
     This is the part of a metrics rebuild that corresponds to the RFM query of the benchmark.
     """
     # Helper tables keyed by customer: joining window-function results as CTEs makes SQLite's
     # planner loop over them (quadratic); keyed temporary tables keep every join a lookup.
-    temp = [("tmp_previous_segment", "segment varchar(30)"), ("tmp_top_category", "category varchar(80)")]
+    if keep_previous:
+        kept = "COALESCE(prev.previous, ''), COALESCE(prev.rebuilt, '')"
+    else:
+        kept = f"COALESCE(prev.rebuilt, ''), {SEGMENT_CASE}"
+    temp = [
+        ("tmp_previous_segment", "previous varchar(30), rebuilt varchar(30)"),
+        ("tmp_top_category", "category varchar(80)"),
+    ]
     _run(
         [(f"DROP TABLE IF EXISTS {name}", []) for name, _ in temp]
         + [
@@ -205,8 +221,8 @@ def scores_rebuild(*, now: datetime) -> int:
         ]
         + [
             (
-                "INSERT INTO tmp_previous_segment (customer_id, segment) "
-                "SELECT customer_id, segment FROM customers_customermetrics",
+                "INSERT INTO tmp_previous_segment (customer_id, previous, rebuilt) "
+                "SELECT customer_id, previous_segment, rebuilt_segment FROM customers_customermetrics",
                 [],
             ),
             (
@@ -225,7 +241,7 @@ def scores_rebuild(*, now: datetime) -> int:
                 f"INSERT INTO customers_customermetrics ({METRICS_COLUMNS}) "
                 "SELECT s.customer_id, s.n, s.gross, s.refunds, s.ltv, "
                 f"s.gross * 1.0 / s.n, s.first_at, s.last_at, {_preferred_channel('s')}, "
-                f"COALESCE(cat.category, ''), s.r, s.f, s.m, {SEGMENT_CASE}, COALESCE(prev.segment, ''), %s "
+                f"COALESCE(cat.category, ''), s.r, s.f, s.m, {SEGMENT_CASE}, {kept}, %s "
                 "FROM scored s "
                 "LEFT JOIN tmp_top_category cat ON cat.customer_id = s.customer_id "
                 "LEFT JOIN tmp_previous_segment prev ON prev.customer_id = s.customer_id",
@@ -302,11 +318,20 @@ def segment_queryset(filters: dict[str, Any]) -> QuerySet[Customer]:
     return qs
 
 
-def segment_refresh(segment: Segment, *, now: datetime) -> int:
-    """Recompute SEGMENT's members with one INSERT … SELECT; returns the member count."""
-    select_sql, params = segment_queryset(segment.filters).values("id").query.sql_with_params()
+def segment_refresh(segment: Segment, *, now: datetime, touched_only: bool = False) -> int:
+    """Recompute SEGMENT's members with one DELETE and one INSERT … SELECT; returns the member count.
+
+    TOUCHED_ONLY (a refresh after a load): only the customers in ``tmp_touched`` are evaluated
+    against the filter again, added or removed; every other membership is left as it is.
+    """
+    members = segment_queryset(segment.filters)
+    delete = "DELETE FROM customers_segmentmembership WHERE segment_id = %s"
+    if touched_only:
+        members = members.filter(id__in=RawSQL(TOUCHED, []))  # noqa: S611 (a constant)
+        delete += f" AND customer_id IN ({TOUCHED})"
+    select_sql, params = members.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM customers_segmentmembership WHERE segment_id = %s", [segment.pk])
+        cursor.execute(delete, [segment.pk])
         cursor.execute(
             "INSERT INTO customers_segmentmembership (segment_id, customer_id) "
             f"SELECT %s, id FROM ({select_sql}) m",
@@ -317,6 +342,15 @@ def segment_refresh(segment: Segment, *, now: datetime) -> int:
     count = int(row[0]) if row else 0
     Segment.objects.filter(pk=segment.pk).update(member_count=count, refreshed_at=now)
     return count
+
+
+def segments_refresh(*, now: datetime, touched_only: bool = False) -> int:
+    """Every named segment's membership (see segment_refresh): a few statements per segment, none
+    per customer. Returns the number of segments refreshed."""
+    segments = list(Segment.objects.order_by("pk"))
+    for segment in segments:
+        segment_refresh(segment, now=now, touched_only=touched_only)
+    return len(segments)
 
 
 # --- Sales rollups -------------------------------------------------------------------------------
@@ -454,7 +488,6 @@ def cohorts_rebuild() -> None:
 # One lock for every writer of the rollups: a queued refresh and a full rebuild never interleave
 # their DELETE and INSERT of the same month (PostgreSQL; SQLite serialises writers anyway).
 ROLLUP_LOCK = 7_007_001
-TOUCHED = "SELECT customer_id FROM tmp_touched"
 
 
 def rollups_lock() -> None:
@@ -466,22 +499,34 @@ def rollups_lock() -> None:
 def rollups_refresh(*, months: list[date], customer_ids: list[int], now: datetime) -> None:
     """Bring the rollups up to date after orders of CUSTOMER_IDS placed in MONTHS were loaded
     or changed: SalesMonth for those months only; CategoryAffinity and CustomerMetrics for those
-    customers only; CohortMonth for the cohorts they were or now are in.
+    customers only; CohortMonth for the cohorts they were or now are in; then each named
+    segment's membership for those customers only, and the segment movements (issue 7 item 4:
+    segments stay current without waiting for the nightly rebuild).
 
     RFM scores of the refreshed customers are placed against the current quintile boundaries
     of everyone else (the lowest recency, frequency and value of each score), so other
     customers keep theirs until the nightly rebuild re-ranks everyone; when the refreshed
-    customers are a large share of all, they are all re-ranked at once instead.
+    customers are a large share of all, they are all re-ranked at once instead, and every
+    segment is then refreshed in full.
+
+    Movements are counted as the nightly rebuild counts them, from each customer's
+    ``previous_segment`` (the segment before the last nightly rebuild, '' for a customer new
+    since) to the segment now.
     """
     with tuned():
         rollups_lock()
         if customer_ids:
-            _customers_refresh(sorted(set(customer_ids)), now=now)
+            everyone = _customers_refresh(sorted(set(customer_ids)), now=now)
+            segments_refresh(now=now, touched_only=not everyone)
+            movements_rebuild()
+            _run([("DROP TABLE tmp_touched", [])])
         if months:
             sales_months_rebuild(sorted(set(months)))
 
 
-def _customers_refresh(customer_ids: list[int], *, now: datetime) -> None:
+def _customers_refresh(customer_ids: list[int], *, now: datetime) -> bool:
+    """Metrics, affinity and cohorts of CUSTOMER_IDS (left in ``tmp_touched`` for the caller to
+    refresh segments with, and to drop). Returns whether every customer was re-ranked."""
     month = month_of("m.first_order_at")
     _run(
         [
@@ -510,10 +555,11 @@ def _customers_refresh(customer_ids: list[int], *, now: datetime) -> None:
         (f"DELETE FROM customers_categoryaffinity WHERE customer_id IN ({TOUCHED})", []),
         (_affinity_insert(touched), []),
     ]
-    if others < 4 * len(customer_ids):
+    everyone = others < 4 * len(customer_ids)
+    if everyone:
         # Mostly new customers: ranking everyone costs little more and is exact.
         _run(statements)
-        scores_rebuild(now=now)
+        scores_rebuild(now=now, keep_previous=True)
         statements = []
     else:
         statements += [
@@ -546,7 +592,7 @@ def _customers_refresh(customer_ids: list[int], *, now: datetime) -> None:
                 f"INSERT INTO customers_customermetrics ({METRICS_COLUMNS}) "
                 "SELECT s.customer_id, s.n, s.gross, s.refunds, s.ltv, "
                 f"s.gross * 1.0 / s.n, s.first_at, s.last_at, {_preferred_channel('s')}, "
-                f"COALESCE(cat.category, ''), s.r, s.f, s.m, {SEGMENT_CASE}, '', %s "
+                f"COALESCE(cat.category, ''), s.r, s.f, s.m, {SEGMENT_CASE}, '', '', %s "
                 "FROM scored s LEFT JOIN tmp_top_category cat ON cat.customer_id = s.customer_id WHERE 1 = 1 "
                 "ON CONFLICT (customer_id) DO UPDATE SET orders_count = excluded.orders_count, "
                 "gross_revenue = excluded.gross_revenue, refunds = excluded.refunds, "
@@ -577,8 +623,8 @@ def _customers_refresh(customer_ids: list[int], *, now: datetime) -> None:
             "JOIN members mem ON mem.customer_id = a.customer_id GROUP BY mem.cohort, a.month",
             [],
         ),
-        ("DROP TABLE tmp_touched", []),
         ("DROP TABLE tmp_cohorts", []),
         ("DROP TABLE IF EXISTS tmp_top_category", []),
     ]
     _run(statements)
+    return everyone

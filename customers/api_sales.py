@@ -207,6 +207,14 @@ class SalesSegmentIn(InputSchema):
     filters: SalesSegmentFilters
 
 
+class SalesSegmentChange(InputSchema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    filters: SalesSegmentFilters | None = Field(
+        None, description="The new filters, in full; the membership is recomputed at once."
+    )
+
+
 class SalesSegmentOut(Schema):
     id: int
     name: str
@@ -469,6 +477,29 @@ def segment_create(request: HttpRequest, payload: SalesSegmentIn) -> Any:
         actor=actor(request), name=payload.name, description=payload.description, filters=filters
     )
     return Status(201, segment)
+
+
+@router.patch(
+    "/segments/{segment_id}", response=SalesSegmentOut, summary="Change a segment's name or filters"
+)
+def segment_update(request: HttpRequest, segment_id: ObjectId, payload: SalesSegmentChange) -> Any:
+    user = actor(request)
+    segment = get_restricted_or_404(Segment, user=user, pk=segment_id)
+    _need(request, "customers.change_segment")
+    filters = payload.filters.model_dump(exclude_none=True, mode="json") if payload.filters else None
+    return services.segment_update(
+        actor=user, segment=segment, name=payload.name, description=payload.description, filters=filters
+    )
+
+
+@router.post(
+    "/segments/{segment_id}/refresh", response=SalesSegmentOut, summary="Recompute a segment's members now"
+)
+def segment_refresh(request: HttpRequest, segment_id: ObjectId) -> Any:
+    user = actor(request)
+    segment = get_restricted_or_404(Segment, user=user, pk=segment_id)
+    _need(request, "customers.change_segment")
+    return services.segment_refresh(actor=user, segment=segment)
 
 
 @router.get(

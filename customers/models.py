@@ -307,7 +307,9 @@ class CustomerMetrics(models.Model):
     RFM: recency, frequency and monetary quintiles (1 = lowest fifth, 5 = highest) by NTILE
     over every customer with an order. Lifetime value is net of refunds; cancelled orders
     do not count. ``previous_segment`` is the RFM segment before the last rebuild, so that
-    segment movements can be reported without keeping history per customer.
+    segment movements can be reported without keeping history per customer; ``rebuilt_segment``
+    is the segment the last nightly rebuild gave, kept while refreshes after a load change
+    ``segment``, so that the next rebuild still counts the day's movements from there.
     """
 
     customer = models.OneToOneField(
@@ -327,6 +329,7 @@ class CustomerMetrics(models.Model):
     monetary_score = models.PositiveSmallIntegerField()
     segment = models.CharField(max_length=30)
     previous_segment = models.CharField(max_length=30, blank=True)
+    rebuilt_segment = models.CharField(max_length=30, blank=True, default="")
     computed_at = models.DateTimeField()
 
     objects = RestrictedQuerySet.as_manager()

@@ -366,10 +366,7 @@ def customer_metrics_rebuild(*, actor: Any = None) -> dict[str, int]:
     now = timezone.now()
     analytics.rollups_lock()
     scored = analytics.metrics_rebuild(now=now)
-    segments = 0
-    for segment in Segment.objects.all():
-        analytics.segment_refresh(segment, now=now)
-        segments += 1
+    segments = analytics.segments_refresh(now=now)
     rows = analytics.rollups_rebuild()
     audit.record_event(
         AuditEvent.Action.OTHER,
@@ -439,6 +436,58 @@ def segment_create(*, actor: Any, name: str, description: str = "", filters: dic
     analytics.segment_refresh(segment, now=timezone.now())
     segment.refresh_from_db()
     audit.record_change(AuditEvent.Action.CREATE, segment, actor=actor)
+    return segment
+
+
+@transaction.atomic
+def segment_update(
+    *,
+    actor: Any,
+    segment: Segment,
+    name: str | None = None,
+    description: str | None = None,
+    filters: dict[str, Any] | None = None,
+) -> Segment:
+    """Rename, describe or re-filter a segment (item 4). New filters are checked first (a bad one
+    raises ValidationError and nothing changes); then the whole membership is recomputed at once,
+    so the segment never lists members of its old definition."""
+    before = audit.snapshot(segment)
+    errors: dict[str, str] = {}
+    clean = _clean_filters(filters) if filters is not None else segment.filters
+    if name is not None:
+        name = name.strip()
+        if not name:
+            errors["name"] = "Give the segment a name."
+        elif Segment.objects.filter(name__iexact=name).exclude(pk=segment.pk).exists():
+            errors["name"] = f"A segment called “{name}” exists already."
+    if errors:
+        raise ValidationError(errors)
+    if name is not None:
+        segment.name = name[:100]
+    if description is not None:
+        segment.description = description
+    segment.filters = clean
+    segment.save(update_fields=["name", "description", "filters", "updated_at"])
+    analytics.segment_refresh(segment, now=timezone.now())
+    segment.refresh_from_db()
+    audit.record_change(AuditEvent.Action.UPDATE, segment, actor=actor, before=before)
+    return segment
+
+
+@transaction.atomic
+def segment_refresh(*, actor: Any, segment: Segment) -> Segment:
+    """Recompute one segment's members now from its filters and the current metrics (item 4)."""
+    analytics.rollups_lock()
+    analytics.segment_refresh(segment, now=timezone.now())
+    segment.refresh_from_db()
+    audit.record_event(
+        AuditEvent.Action.OTHER,
+        object_type="customers.segment",
+        object_id=str(segment.pk),
+        object_repr=f"segment {segment.name} refreshed"[:200],
+        detail={"members": segment.member_count},
+        actor=actor,
+    )
     return segment
 
 

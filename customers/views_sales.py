@@ -239,9 +239,40 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A segment's members (masked), when they were last refreshed, and for those who may change
+    segments: its filters to edit (the members are recomputed at once) and a refresh button."""
     _staff_only(request)
     user = _actor(request)
     segment = get_restricted_or_404(Segment, user=user, pk=pk)
+    initial = {"name": segment.name, "description": segment.description, **segment.filters}
+    form = SegmentForm(
+        request.POST if request.method == "POST" and "name" in request.POST else None, initial=initial
+    )
+    if request.method == "POST":
+        _need(request, "customers.change_segment")
+        if "refresh" in request.POST:
+            segment = services.segment_refresh(actor=user, segment=segment)
+            messages.success(request, f"Segment “{segment.name}” refreshed: {segment.member_count} members.")
+            return redirect("customers:segment_detail", pk=segment.pk)
+        if form.is_valid():
+            try:
+                segment = services.segment_update(
+                    actor=user,
+                    segment=segment,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    filters=form.filters(),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    name = field.removeprefix("filters.")
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                messages.success(
+                    request, f"Segment “{segment.name}” changed: {segment.member_count} members."
+                )
+                return redirect("customers:segment_detail", pk=segment.pk)
+        segment.refresh_from_db()
     page = Paginator(selectors.segment_members(user=user, segment=segment), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -250,6 +281,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "rows": selectors.customer_rows(user=user, customers=page.object_list),
         "labels": SEGMENT_LABELS,
+        "form": form,
     }
     return render(request, "customers/sales_segment_detail.html", context)
 
