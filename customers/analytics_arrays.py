@@ -1,0 +1,516 @@
+"""The full rebuilds of SalesMonth and CustomerMetrics, vectorised with numpy (issue 7, performance).
+
+``customers.analytics`` states every figure as set-based SQL, and that SQL stays the reference
+(and the path of the incremental refresh, which touches few rows). A *full* rebuild reads every
+order, and there both databases spent their time in the engine rather than the arithmetic:
+SQLite sorts for every GROUP BY and every DISTINCT (it has no hash aggregation), PostgreSQL
+joins ~1.7 lines per order to their orders and sorts each (cell, order) and (cell, customer)
+pair for its distinct counts, row by row (``bench/bench_customers_reports.py``, measured
+against DuckDB). Here the database only streams the columns, and numpy does the rest:
+
+1. **read** the live orders and all lines, without a join, as flat columns: PostgreSQL with
+   ``COPY … TO STDOUT (FORMAT binary)`` through psycopg, every field fixed-width (ids, codes,
+   money as integer ten-thousandths, ``timestamptz`` as its native microseconds since
+   2000-01-01), so the whole stream is one ``numpy.frombuffer`` with no per-row Python; SQLite
+   with one ``fetchall`` (its money is REAL, its times ISO text parsed by numpy in one call).
+   Channels and categories travel as small integer codes into a list read first, sorted by
+   the database's own collation, so ``MIN(channel)`` and ``ORDER BY category`` ties come out
+   as in SQL;
+2. **join** each line to its order with ``searchsorted`` on the sorted order ids (lines of
+   cancelled orders find no order and drop out);
+3. **aggregate** by integer keys: sums with ``bincount``, distinct order and customer counts as
+   the number of distinct (cell, order) and (cell, customer) pairs (``np.unique``), NTILE(5) as
+   the rank in a ``lexsort`` with SQL's bucket sizes (the first ``n % 5`` buckets one larger);
+4. **write** the rows back in the caller's transaction: PostgreSQL COPYs fixed-width binary
+   rows into a temporary staging table and turns them into the real rows with one
+   ``INSERT … SELECT`` (names from the code lists, money back to exact ``numeric``); SQLite
+   inserts with one ``executemany``.
+
+Money is summed as integers (ten-thousandths of a dollar, so SQLite's REAL amounts with three
+decimals sum exactly as well); the refund share of a line (amount × refunded ÷ total) is the
+one division, summed in float64 per cell and rounded to the cent half away from zero, as
+``numeric(18, 2)`` stores it. ``customers/tests/test_analytics_arrays.py`` checks that both
+paths write the same rows.
+"""
+
+# S608: the SQL here is assembled only from constants (table and column names); every value
+# is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from customers.models import ALL, Channel, Order
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+CANCELLED = Order.Status.CANCELLED.value
+UNIT = 10_000  # money is read as integer ten-thousandths of a dollar
+CENT = UNIT // 100
+HK_OFFSET_US = 8 * 3600 * 1_000_000
+PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 UTC, PostgreSQL's binary timestamp origin
+# Preferred channel: the channel of most orders; a tie goes to the first by name (as in SQL).
+CHANNELS = sorted(str(value) for value in Channel.values)
+SEGMENTS = ["champions", "loyal", "new", "potential", "at_risk", "lost", "hibernating"]
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def _names(sql: str) -> list[str]:
+    """The values of SQL's one column, in the order it returns them (the database's collation)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [str(row[0]) for row in cursor.fetchall()]
+
+
+def _code(column: str, names: list[str]) -> tuple[str, list[Any]]:
+    """SQL giving COLUMN's position in NAMES, 0-based (-1 when absent), and its parameters."""
+    if _pg():
+        return f"COALESCE(array_position(%s::text[], {column}), 0) - 1", [names]
+    whens = " ".join(f"WHEN %s THEN {i}" for i in range(len(names)))
+    return f"CASE {column} {whens} ELSE -1 END", list(names)
+
+
+def _money(column: str) -> str:
+    if _pg():
+        return f"({column} * {UNIT})::int8"
+    return f"CAST(ROUND({column} * {UNIT}) AS INTEGER)"
+
+
+def _pg_columns(sql: str, params: list[Any], kinds: list[str]) -> list[Ints]:
+    """Run ``COPY (SQL) TO STDOUT (FORMAT binary)``; KINDS are the fixed-width types of its columns
+    ("i8", "i4"): no column may be NULL. Returns the columns as int64 arrays."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+            data = b"".join(bytes(block) for block in copy)
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for i, kind in enumerate(kinds):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", f">{kind}")]
+    # 19-byte header (signature, flags, empty extension area); a 2-byte -1 trailer.
+    rows = np.frombuffer(
+        data, dtype=np.dtype(fields), offset=19, count=(len(data) - 21) // np.dtype(fields).itemsize
+    )
+    return [rows[f"v{i}"].astype(np.int64) for i in range(len(kinds))]
+
+
+@dataclass
+class Orders:
+    """The live (not cancelled) orders as columns, sorted by id."""
+
+    id: Ints
+    customer: Ints  # 0: no customer
+    channel: Ints  # position in ``channels``
+    placed: Ints  # microseconds since 1970-01-01 UTC
+    total: Ints  # ten-thousandths
+    refunded: Ints
+    channels: list[str]
+
+    def months(self) -> Ints:
+        """Each order's month in Hong Kong time, as months since 1970-01."""
+        local = (self.placed + HK_OFFSET_US).astype("datetime64[us]")
+        return local.astype("datetime64[M]").astype(np.int64)
+
+
+@dataclass
+class Lines:
+    """Lines of live orders: their order's position in ``Orders``, category code, amount."""
+
+    order: Ints
+    category: Ints
+    amount: Ints
+    categories: list[str]
+
+
+def _read(name: str, numbers: list[str], source: str) -> tuple[list[str], Ints, list[Ints]]:
+    """Read SOURCE ("FROM …"): the text column NAME as codes into a list of its values sorted by
+    the database's collation, and the NOT NULL integer expressions NUMBERS as int64 columns.
+
+    PostgreSQL: the values first (``SELECT DISTINCT … ORDER BY``), then one binary COPY with
+    the codes computed by ``array_position``. SQLite: one ``group_concat`` per column in a single
+    scan (every aggregate of a row steps together, so the columns stay aligned), parsed by
+    ``numpy.fromstring``: a few strings instead of a Python object per value, which was most of
+    the time of ``fetchall``. The text column is joined with the unit separator (U+001F) and
+    coded in Python; should a value contain that character, the pieces do not add up to the
+    row count and the values are read as with PostgreSQL instead (SQLite's BINARY collation is
+    Python's string order).
+    """
+    if _pg():
+        names = _names(f"SELECT DISTINCT {name} {source} ORDER BY {name}")
+        code, params = _code(name, names)
+        columns = _pg_columns(
+            f"SELECT {code}, {', '.join(numbers)} {source}", params, ["i4"] + ["i8"] * len(numbers)
+        )
+        return names, columns[0], columns[1:]
+    concat = ", ".join(f"group_concat({number})" for number in numbers)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), group_concat({name}, char(31)), {concat} {source}", [])
+        row = cursor.fetchone()
+    count = int(row[0]) if row else 0
+    if not count or row is None:
+        return [], np.zeros(0, dtype=np.int64), [np.zeros(0, dtype=np.int64) for _ in numbers]
+    columns = [np.fromstring(text, dtype=np.int64, sep=",") for text in row[2:]]
+    pieces = str(row[1]).split("\x1f")
+    if len(pieces) == count:
+        seen: dict[str, int] = {}
+        first = np.asarray([seen.setdefault(piece, len(seen)) for piece in pieces], dtype=np.int64)
+        names = sorted(seen)
+        position = np.empty(len(seen), dtype=np.int64)
+        position[list(seen.values())] = [names.index(key) for key in seen]
+        return names, position[first], columns
+    names = _names(f"SELECT DISTINCT {name} {source} ORDER BY {name}")
+    code, params = _code(name, names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT group_concat({code}) {source}", params)
+        codes = cursor.fetchone()
+    return names, np.fromstring(codes[0] if codes else "", dtype=np.int64, sep=","), columns
+
+
+# SQLite: Django's "YYYY-MM-DD HH:MM:SS[.ffffff]" UTC text as microseconds since 1970 ("%%":
+# Django formats every query run with parameters, and _read passes them).
+SQLITE_MICROS = (
+    "CAST(strftime('%%s', placed_at) AS INTEGER) * 1000000 "
+    "+ CAST(substr(placed_at || '.000000', 21, 6) AS INTEGER)"
+)
+
+
+def orders_read() -> Orders:
+    """The live orders, sorted by id."""
+    placed = "placed_at" if _pg() else SQLITE_MICROS
+    channels, channel, columns = _read(
+        "channel",
+        ["id", "COALESCE(customer_id, 0)", placed, _money("total"), _money("refunded_amount")],
+        f"FROM customers_order WHERE status <> '{CANCELLED}'",
+    )
+    if _pg():
+        columns[2] = columns[2] + PG_EPOCH_US
+    order = columns[0].argsort(kind="stable")
+    ids, customer, micros, total, refunded = (column[order] for column in columns)
+    return Orders(ids, customer, channel[order], micros, total, refunded, channels)
+
+
+def lines_read(orders: Orders) -> Lines:
+    """The lines of ORDERS, each joined to its order by ``searchsorted`` on the sorted ids."""
+    categories, category, (order_id, amount) = _read(
+        "category", ["order_id", _money("amount")], "FROM customers_orderline"
+    )
+    position = np.searchsorted(orders.id, order_id)
+    position = np.minimum(position, max(len(orders.id) - 1, 0))
+    live = orders.id[position] == order_id if len(orders.id) else np.zeros(len(order_id), dtype=np.bool_)
+    return Lines(order=position[live], category=category[live], amount=amount[live], categories=categories)
+
+
+# --- Aggregating ---------------------------------------------------------------------------------
+
+
+def _groups(key: Ints) -> tuple[Ints, Ints]:
+    """The distinct keys (sorted) and each row's group number. Keys are small non-negative
+    integers (cells of month × channel × category), so a bincount maps them without sorting."""
+    present = np.bincount(key) > 0 if len(key) else np.zeros(0, dtype=np.bool_)
+    number = np.cumsum(present) - 1
+    return np.nonzero(present)[0].astype(np.int64), number[key].astype(np.int64)
+
+
+def _distinct_per_group(group: Ints, groups: int, member: Ints) -> Ints:
+    """How many distinct MEMBER values each group has (members < 0 do not count): the distinct
+    (group, member) pairs, found by one sort (numpy's hashing unique was slower here)."""
+    keep = member >= 0
+    width = int(member.max(initial=0)) + 1
+    pairs = np.sort(group[keep] * width + member[keep])
+    first = np.ones(len(pairs), dtype=np.bool_)
+    first[1:] = pairs[1:] != pairs[:-1]
+    counts: Ints = np.bincount(pairs[first] // width, minlength=groups).astype(np.int64)
+    return counts
+
+
+def _sum(group: Ints, groups: int, values: Ints | Floats) -> Floats:
+    # Integer sums stay below 2**53 (ten-thousandths of 10,000,000 orders' revenue), so exact.
+    sums: Floats = np.bincount(group, weights=values.astype(np.float64), minlength=groups).astype(np.float64)
+    return sums
+
+
+def _money_out(units: Floats) -> list[Any]:
+    """Ten-thousandths as the SQL path stores them. PostgreSQL: Decimal dollars rounded to the
+    cent half away from zero, as ``numeric(…, 2)`` rounds on insert. SQLite: the float value
+    unrounded, as SQL's REAL arithmetic leaves it (Django rounds it to the cent when reading)."""
+    if not _pg():
+        values: list[Any] = (units / UNIT).tolist()
+        return values
+    cents = np.floor(np.abs(units) / CENT + 0.5) * np.sign(units)
+    return [Decimal(int(c)).scaleb(-2) for c in cents]
+
+
+def _month_date(month: int) -> date:
+    return date(1970 + month // 12, month % 12 + 1, 1)
+
+
+SalesRow = tuple[date, str, str, int, Any, Any, int]
+
+
+def sales_rows(orders: Orders, lines: Lines) -> list[SalesRow]:
+    """SalesMonth rows of every month: month × channel × category, month × category (channel
+    "*"), month × channel and month (category "*"); as ``analytics.sales_months_rebuild``."""
+    month = orders.months()
+    first_month = int(month.min(initial=0))
+    month = month - first_month  # keys from 0, for _groups
+    n_channels, n_categories = len(orders.channels) + 1, len(lines.categories) + 1
+    everyone = n_channels - 1  # the "*" channel / category codes
+    customer = np.where(orders.customer > 0, orders.customer, -1)
+    rows: list[SalesRow] = []
+
+    def level(keys: Ints, order_pos: Ints, revenue: Ints, refunds: Floats, count_pairs: bool) -> None:
+        unique, group = _groups(keys)
+        count = len(unique)
+        orders_n = (
+            _distinct_per_group(group, count, order_pos)
+            if count_pairs
+            else np.bincount(group, minlength=count).astype(np.int64)
+        )
+        customers_n = _distinct_per_group(group, count, customer[order_pos])
+        revenue_sum, refund_sum = (
+            _money_out(_sum(group, count, revenue)),
+            _money_out(_sum(group, count, refunds)),
+        )
+        for i, key in enumerate(unique.tolist()):
+            cell, category = divmod(key, n_categories)
+            m, channel = divmod(cell, n_channels)
+            rows.append(
+                (
+                    _month_date(first_month + m),
+                    ALL if channel == everyone else orders.channels[channel],
+                    ALL if category == n_categories - 1 else lines.categories[category],
+                    int(orders_n[i]),
+                    revenue_sum[i],
+                    refund_sum[i],
+                    int(customers_n[i]),
+                )
+            )
+
+    # Lines: a line's share of its order's refund, by amount; zero-total orders refund nothing.
+    total = orders.total[lines.order]
+    # One rounding: the product is exact in float64 below 2**53 (amounts up to about $9,000 each).
+    product = lines.amount.astype(np.float64) * orders.refunded[lines.order]
+    share = np.where(total > 0, product / np.maximum(total, 1), 0.0)
+    line_month = month[lines.order]
+    for channel in (orders.channel[lines.order], np.full(len(lines.order), everyone, dtype=np.int64)):
+        level(
+            (line_month * n_channels + channel) * n_categories + lines.category,
+            lines.order,
+            lines.amount,
+            share,
+            True,
+        )
+    # Orders: revenue and refunds are the order totals.
+    positions = np.arange(len(orders.id), dtype=np.int64)
+    refunded = orders.refunded.astype(np.float64)
+    for channel in (orders.channel, np.full(len(orders.id), everyone, dtype=np.int64)):
+        level(
+            (month * n_channels + channel) * n_categories + n_categories - 1,
+            positions,
+            orders.total,
+            refunded,
+            False,
+        )
+    return rows
+
+
+def sales_months_write(rows: list[SalesRow]) -> None:
+    """Replace every SalesMonth row with ROWS (small: months × channels × categories)."""
+    from customers.analytics import ROLLUP_COLUMNS
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_salesmonth")
+    _insert(
+        "customers_salesmonth",
+        ROLLUP_COLUMNS,
+        [row if _pg() else (row[0].isoformat(), *row[1:]) for row in rows],
+    )
+
+
+# --- RFM -----------------------------------------------------------------------------------------
+
+
+def ntile(order: Ints, buckets: int = 5) -> Ints:
+    """NTILE(BUCKETS) of each row, ORDER being the row positions in ranked order (as SQL: the
+    first ``n % buckets`` buckets hold one row more)."""
+    n = len(order)
+    size, bigger = divmod(n, buckets)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    first_small = bigger * (size + 1)
+    return (
+        np.where(
+            rank < first_small, rank // (size + 1), bigger + (rank - first_small) // max(size, 1)
+        ).astype(np.int64)
+        + 1
+    )
+
+
+def segments_of(r: Ints, f: Ints, m: Ints) -> Ints:
+    """Positions in SEGMENTS, by the rules of ``analytics.SEGMENT_CASE`` (first match wins)."""
+    rules = [
+        (r >= 4) & (f >= 4) & (m >= 4),
+        (r >= 3) & (f >= 4),
+        (r >= 4) & (f <= 1),
+        (r >= 3) & (f >= 2),
+        (r <= 2) & (f >= 3),
+        (r <= 1) & (f <= 2),
+    ]
+    return np.select(rules, list(range(len(rules))), default=len(rules)).astype(np.int64)
+
+
+@dataclass
+class Scores:
+    """One CustomerMetrics row per customer with a live order, as columns."""
+
+    customer: Ints
+    n: Ints
+    gross: Ints  # ten-thousandths
+    refunds: Ints
+    first: Ints  # position in Orders of the first order
+    last: Ints
+    channel: list[str]
+    r: Ints
+    f: Ints
+    m: Ints
+    segment: Ints
+
+
+def scores_of(orders: Orders) -> Scores:
+    """Per-customer figures, preferred channel, NTILE quintiles and segment (as ``scores_rebuild``)."""
+    mine = np.nonzero(orders.customer > 0)[0]
+    # Orders by customer, then time: the first and last of each customer are at the group edges.
+    ranked = mine[np.lexsort((orders.placed[mine], orders.customer[mine]))]
+    customer_of = orders.customer[ranked]
+    starts = np.nonzero(np.diff(customer_of, prepend=-1))[0]
+    ends = np.append(starts[1:], len(ranked))[: len(starts)] - 1
+    group = np.cumsum(np.diff(customer_of, prepend=-1) != 0) - 1
+    count = len(starts)
+    customer = customer_of[starts]
+    n = np.bincount(group, minlength=count).astype(np.int64)
+    gross = np.rint(_sum(group, count, orders.total[ranked])).astype(np.int64)
+    refunds = np.rint(_sum(group, count, orders.refunded[ranked])).astype(np.int64)
+    # Orders per offered channel; the most wins, a tie the first by name; none offered: MIN(channel).
+    offered = np.asarray([CHANNELS.index(c) if c in CHANNELS else -1 for c in orders.channels] + [-1])
+    slot = offered[orders.channel[ranked]]
+    per_channel = np.bincount(
+        group[slot >= 0] * len(CHANNELS) + slot[slot >= 0], minlength=count * len(CHANNELS)
+    ).reshape(count, len(CHANNELS))
+    top = per_channel.argmax(axis=1)
+    lowest = np.minimum.reduceat(orders.channel[ranked], starts) if count else np.zeros(0, dtype=np.int64)
+    channel = [
+        CHANNELS[t] if has else orders.channels[low]
+        for t, has, low in zip(
+            top.tolist(), (per_channel.max(axis=1, initial=0) > 0).tolist(), lowest.tolist(), strict=True
+        )
+    ]
+    last_at = orders.placed[ranked[ends]]
+    ltv = gross - refunds
+    r = ntile(np.lexsort((customer, last_at)))
+    f = ntile(np.lexsort((customer, last_at, n)))
+    m = ntile(np.lexsort((customer, ltv)))
+    return Scores(
+        customer=customer,
+        n=n,
+        gross=gross,
+        refunds=refunds,
+        first=ranked[starts],
+        last=ranked[ends],
+        channel=channel,
+        r=r,
+        f=f,
+        m=m,
+        segment=segments_of(r, f, m),
+    )
+
+
+def _top_categories() -> dict[int, str]:
+    """Each customer's top category from the stored affinity: most spend, a tie the first by
+    name in the database's collation (as ``analytics.TOP_CATEGORY``)."""
+    categories, category, (customer, spend) = _read(
+        "category", ["customer_id", _money("spend")], "FROM customers_categoryaffinity"
+    )
+    ranked = np.lexsort((category, -spend, customer))
+    first = ranked[np.nonzero(np.diff(customer[ranked], prepend=-1))[0]]
+    return dict(zip(customer[first].tolist(), [categories[c] for c in category[first].tolist()], strict=True))
+
+
+def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
+    """Replace every CustomerMetrics row with SCORES, keeping each customer's segment before
+    this rebuild as ``previous_segment``; returns the rows written."""
+    from customers.analytics import METRICS_COLUMNS
+
+    top = _top_categories()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT customer_id, segment FROM customers_customermetrics")
+        previous = dict(cursor.fetchall())
+        cursor.execute("DELETE FROM customers_customermetrics")
+    count = len(scores.customer)
+    customers = scores.customer.tolist()
+    gross, refunds = scores.gross.astype(np.float64), scores.refunds.astype(np.float64)
+    money = [
+        _money_out(gross),
+        _money_out(refunds),
+        _money_out(gross - refunds),
+        _money_out(gross / np.maximum(scores.n, 1)),
+    ]
+    placed = _times(orders.placed[scores.first]), _times(orders.placed[scores.last])
+    from customers.analytics import _param
+
+    rows = list(
+        zip(
+            customers,
+            scores.n.tolist(),
+            *money,
+            *placed,
+            scores.channel,
+            [top.get(c, "") for c in customers],
+            scores.r.tolist(),
+            scores.f.tolist(),
+            scores.m.tolist(),
+            [SEGMENTS[s] for s in scores.segment.tolist()],
+            [previous.get(c, "") for c in customers],
+            [_param(now)] * count,
+            strict=True,
+        )
+    )
+    _insert("customers_customermetrics", METRICS_COLUMNS, rows)
+    return count
+
+
+def _times(micros: Ints) -> list[Any]:
+    """Microseconds since 1970 as the database takes them: aware datetimes for PostgreSQL, for
+    SQLite the text Django writes (``str`` of a naive UTC datetime: no fraction when it is zero)."""
+    values = micros.astype("datetime64[us]").tolist()
+    if _pg():
+        return [value.replace(tzinfo=UTC) for value in values]
+    return [str(value) for value in values]
+
+
+def _insert(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    """Append ROWS to TABLE: PostgreSQL by COPY (psycopg writes the rows in C), SQLite by one
+    executemany; both inside the caller's transaction."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if _pg():
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(rows[0]))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
