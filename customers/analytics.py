@@ -76,9 +76,12 @@ def tuned() -> Iterator[None]:
 
     PostgreSQL: ``SET LOCAL work_mem`` (ends with the transaction). SQLite: a larger page cache
     for the main and temporary databases, restored afterwards (``temp_store`` cannot be changed
-    inside a transaction, so it is left alone).
+    inside a transaction, so it is left alone). The vectorised rebuilds inside share one read
+    of the orders and lines (``analytics_arrays.reads_shared``).
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    from customers.analytics_arrays import reads_shared
+
+    with transaction.atomic(), reads_shared(), connection.cursor() as cursor:
         if _pg():
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
             yield
@@ -166,7 +169,19 @@ TOP_CATEGORY = (
 
 
 def affinity_rebuild() -> None:
-    """CategoryAffinity: each customer's spend and share per category (one join of lines and orders)."""
+    """CategoryAffinity: each customer's spend and share per category, vectorised from the orders
+    and lines a rebuild reads once (``customers.analytics_arrays``); ``affinity_rebuild_sql``
+    states the same in SQL (one join of lines and orders) and the tests hold both to the same rows.
+    """
+    from customers import analytics_arrays
+
+    with tuned():
+        orders = analytics_arrays.orders_read()
+        analytics_arrays.affinity_write(orders, analytics_arrays.lines_read(orders))
+
+
+def affinity_rebuild_sql() -> None:
+    """``affinity_rebuild`` as set-based SQL: the reference for the vectorised path."""
     _run(
         [
             ("DELETE FROM customers_categoryaffinity", []),
@@ -456,7 +471,17 @@ def sales_months_rebuild_sql(months: list[date] | None = None) -> int:
 
 
 def cohorts_rebuild() -> None:
-    """Rebuild CohortMonth: customers of each first-order month active in each later month."""
+    """Rebuild CohortMonth: customers of each first-order month active in each later month;
+    vectorised from the orders a rebuild reads once (``customers.analytics_arrays``), with
+    ``cohorts_rebuild_sql`` as the reference the tests hold it to."""
+    from customers import analytics_arrays
+
+    with tuned():
+        analytics_arrays.cohorts_write(analytics_arrays.orders_read())
+
+
+def cohorts_rebuild_sql() -> None:
+    """``cohorts_rebuild`` as set-based SQL."""
     month = month_of("o.placed_at")
     with tuned():
         _run(

@@ -39,6 +39,9 @@ paths write the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -166,12 +169,9 @@ def _read(name: str, numbers: list[str], source: str) -> tuple[list[str], Ints, 
     columns = [np.fromstring(text, dtype=np.int64, sep=",") for text in row[2:]]
     pieces = str(row[1]).split("\x1f")
     if len(pieces) == count:
-        seen: dict[str, int] = {}
-        first = np.asarray([seen.setdefault(piece, len(seen)) for piece in pieces], dtype=np.int64)
-        names = sorted(seen)
-        position = np.empty(len(seen), dtype=np.int64)
-        position[list(seen.values())] = [names.index(key) for key in seen]
-        return names, position[first], columns
+        names = sorted(set(pieces))
+        index = {value: i for i, value in enumerate(names)}
+        return names, np.fromiter(map(index.__getitem__, pieces), dtype=np.int64, count=count), columns
     names = _names(f"SELECT DISTINCT {name} {source} ORDER BY {name}")
     code, params = _code(name, names)
     with connection.cursor() as cursor:
@@ -188,8 +188,39 @@ SQLITE_MICROS = (
 )
 
 
+# What one rebuild has read (see ``reads_shared``); None outside a rebuild.
+_READ: ContextVar[dict[str, Any] | None] = ContextVar("customers_rebuild_reads", default=None)
+
+
+@contextmanager
+def reads_shared() -> Iterator[None]:
+    """Within this block (``analytics.tuned``, one rebuild in one transaction), the orders and
+    lines are read once and shared by every rollup computed from them: a rebuild writes only the
+    rollup tables, never the orders, so a second read would return the same rows. Nested blocks
+    share the outermost one's reads; they are dropped when it ends."""
+    if _READ.get() is not None:
+        yield
+        return
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
 def orders_read() -> Orders:
-    """The live orders, sorted by id."""
+    """The live orders, sorted by id (read once per rebuild, see ``reads_shared``)."""
+    shared = _READ.get()
+    if shared is not None and "orders" in shared:
+        found: Orders = shared["orders"]
+        return found
+    orders = _orders_read()
+    if shared is not None:
+        shared["orders"] = orders
+    return orders
+
+
+def _orders_read() -> Orders:
     placed = "placed_at" if _pg() else SQLITE_MICROS
     channels, channel, columns = _read(
         "channel",
@@ -204,7 +235,19 @@ def orders_read() -> Orders:
 
 
 def lines_read(orders: Orders) -> Lines:
-    """The lines of ORDERS, each joined to its order by ``searchsorted`` on the sorted ids."""
+    """The lines of ORDERS, each joined to its order by ``searchsorted`` on the sorted ids (read
+    once per rebuild, see ``reads_shared``)."""
+    shared = _READ.get()
+    if shared is not None and "lines" in shared and shared["lines"][0] is orders:
+        found: Lines = shared["lines"][1]
+        return found
+    lines = _lines_read(orders)
+    if shared is not None:
+        shared["lines"] = (orders, lines)
+    return lines
+
+
+def _lines_read(orders: Orders) -> Lines:
     categories, category, (order_id, amount) = _read(
         "category", ["order_id", _money("amount")], "FROM customers_orderline"
     )
@@ -514,3 +557,77 @@ def _insert(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
             return
         marks = ", ".join(["%s"] * len(rows[0]))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+# --- Category affinity and cohorts ---------------------------------------------------------------
+
+
+def affinity_write(orders: Orders, lines: Lines) -> int:
+    """Replace CategoryAffinity: each customer's spend and share per category (blank categories
+    left out, as ``analytics.affinity_rebuild``); returns the rows written. The share is rounded
+    to ``decimal(5, 4)`` in integers (half up, as PostgreSQL rounds) on PostgreSQL; SQLite keeps
+    SQL's unrounded REAL."""
+    customer = orders.customer[lines.order]
+    named = [i for i, name in enumerate(lines.categories) if name != ""]
+    keep = (customer > 0) & np.isin(lines.category, named)
+    width = len(lines.categories)
+    pair = customer[keep] * width + lines.category[keep]
+    unique, group = np.unique(pair, return_inverse=True)
+    spend = np.rint(_sum(group.astype(np.int64), len(unique), lines.amount[keep])).astype(np.int64)
+    who = unique // width
+    starts = np.nonzero(np.diff(who, prepend=-1))[0]
+    per_customer = np.add.reduceat(spend, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    total = np.repeat(per_customer, np.diff(np.append(starts, len(who))))
+    if _pg():
+        tenths = np.where(total > 0, (spend * 20_000 + total) // np.maximum(2 * total, 1), 0)
+        shares: list[Any] = [Decimal(int(v)).scaleb(-4) for v in tenths]
+    else:
+        shares = np.where(total > 0, spend / np.maximum(total, 1), 0.0).tolist()
+    rows = list(
+        zip(
+            who.tolist(),
+            [lines.categories[c] for c in (unique % width).tolist()],
+            _money_out(spend.astype(np.float64)),
+            shares,
+            strict=True,
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_categoryaffinity")
+    _insert("customers_categoryaffinity", "customer_id, category, spend, share", rows)
+    return len(rows)
+
+
+def cohorts_write(orders: Orders) -> int:
+    """Replace CohortMonth: per (month of first order, month) the customers active and their net
+    revenue (as ``analytics.cohorts_rebuild``); returns the rows written."""
+    mine = orders.customer > 0
+    customer, month = orders.customer[mine], orders.months()[mine]
+    net = (orders.total - orders.refunded)[mine]
+    first_month = int(month.min(initial=0))
+    span = int(month.max(initial=0)) - first_month + 1
+    active = customer * span + (month - first_month)
+    unique, group = np.unique(active, return_inverse=True)
+    net_sum = _sum(group.astype(np.int64), len(unique), net)
+    who, when = unique // span, unique % span
+    starts = np.nonzero(np.diff(who, prepend=-1))[0]
+    cohort = np.repeat(when[starts], np.diff(np.append(starts, len(who))))
+    cell = cohort * span + when
+    cells, cell_group = np.unique(cell, return_inverse=True)
+    customers = np.bincount(cell_group, minlength=len(cells))
+    revenue = _money_out(_sum(cell_group.astype(np.int64), len(cells), net_sum))
+    rows: list[tuple[Any, ...]] = [
+        (
+            _month_date(first_month + c // span),
+            _month_date(first_month + c % span),
+            int(n),
+            r,
+        )
+        for c, n, r in zip(cells.tolist(), customers.tolist(), revenue, strict=True)
+    ]
+    if not _pg():
+        rows = [(a.isoformat(), b.isoformat(), n, r) for a, b, n, r in rows]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_cohortmonth")
+    _insert("customers_cohortmonth", "cohort, month, customers, revenue", rows)
+    return len(rows)

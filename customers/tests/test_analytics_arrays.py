@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 
 from customers import analytics, analytics_arrays
-from customers.models import CustomerMetrics, Order, OrderLine, SalesMonth
+from customers.models import CategoryAffinity, CohortMonth, CustomerMetrics, Order, OrderLine, SalesMonth
 from customers.tests.sales_helpers import customer, person
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +145,37 @@ def test_scores_match_the_sql_rebuild_and_keep_the_segment_before(seed, customer
     assert previous == before | {changed: "was-here"}
     # A customer whose only order came through a channel no longer offered keeps that channel.
     assert "fax" in {row[8] for row in by_sql}
+
+
+@pytest.mark.parametrize(("seed", "customers", "orders"), [(1, 23, 300), (5, 9, 60)])
+def test_affinity_and_cohorts_match_the_sql_rebuild(seed, customers, orders):
+    random_orders(seed, customers, orders)
+    analytics.affinity_rebuild_sql()
+    analytics.cohorts_rebuild_sql()
+    affinity = sorted(CategoryAffinity.objects.values_list("customer_id", "category", "spend", "share"))
+    cohorts = sorted(CohortMonth.objects.values_list("cohort", "month", "customers", "revenue"))
+    assert affinity and cohorts
+    CategoryAffinity.objects.all().delete()
+    CohortMonth.objects.all().delete()
+    with analytics.tuned():  # one rebuild: both read the orders once
+        analytics.affinity_rebuild()
+        analytics.cohorts_rebuild()
+    assert (
+        sorted(CategoryAffinity.objects.values_list("customer_id", "category", "spend", "share")) == affinity
+    )
+    assert sorted(CohortMonth.objects.values_list("cohort", "month", "customers", "revenue")) == cohorts
+    assert "" not in {row[1] for row in affinity}
+
+
+def test_a_rebuild_reads_the_orders_once_and_the_next_one_reads_them_again():
+    random_orders(6, 8, 40)
+    with analytics.tuned():
+        first = analytics_arrays.orders_read()
+        assert analytics_arrays.orders_read() is first
+        with analytics.tuned():
+            assert analytics_arrays.orders_read() is first
+    with analytics.tuned():
+        assert analytics_arrays.orders_read() is not first
 
 
 def test_no_orders_writes_no_rows():
