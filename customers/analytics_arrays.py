@@ -94,21 +94,44 @@ def _money(column: str) -> str:
     return f"CAST(ROUND({column} * {UNIT}) AS INTEGER)"
 
 
-def _pg_columns(sql: str, params: list[Any], kinds: list[str]) -> list[Ints]:
-    """Run ``COPY (SQL) TO STDOUT (FORMAT binary)``; KINDS are the fixed-width types of its columns
-    ("i8", "i4"): no column may be NULL. Returns the columns as int64 arrays."""
+# Rows per array in a PostgreSQL read: a COPY sends one message per row, which psycopg hands
+# to Python one at a time, so each chunk of rows travels as one row of arrays instead.
+PG_CHUNK_BITS = 20
+
+
+def _pg_columns(expressions: list[str], kinds: list[str], source: str, params: list[Any]) -> list[Ints]:
+    """The NOT NULL integer EXPRESSIONS over SOURCE ("FROM … [WHERE …]", the first expression
+    an integer key), as int64 arrays: ``COPY (SELECT array_agg(…), … GROUP BY key >> 20) TO
+    STDOUT (FORMAT binary)``. Every aggregate of a group consumes the group's rows in the same
+    order, so the arrays of a chunk stay aligned. KINDS are the binary types ("i8", "i4").
+
+    Binary COPY: a 19-byte header, then per row a 2-byte field count (-1 ends the data) and per
+    field a 4-byte length and the value; an int array is a 20-byte header (dimensions, flags,
+    element type, size, lower bound) and its elements as (4-byte length, value) pairs, which
+    ``numpy.frombuffer`` reads as one strided record array.
+    """
+    aggregates = ", ".join(f"array_agg({expression})" for expression in expressions)
+    sql = f"SELECT {aggregates} {source} GROUP BY ({expressions[0]}) >> {PG_CHUNK_BITS}"
+    data = bytearray()
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
-            data = b"".join(bytes(block) for block in copy)
-    fields: list[tuple[str, str]] = [("count", ">i2")]
-    for i, kind in enumerate(kinds):
-        fields += [(f"len{i}", ">i4"), (f"v{i}", f">{kind}")]
-    # 19-byte header (signature, flags, empty extension area); a 2-byte -1 trailer.
-    rows = np.frombuffer(
-        data, dtype=np.dtype(fields), offset=19, count=(len(data) - 21) // np.dtype(fields).itemsize
-    )
-    return [rows[f"v{i}"].astype(np.int64) for i in range(len(kinds))]
+            for block in copy:
+                data += block
+    parts: list[list[Ints]] = [[] for _ in kinds]
+    position = 19
+    while (
+        position + 2 <= len(data) and int.from_bytes(data[position : position + 2], "big", signed=True) >= 0
+    ):
+        position += 2
+        for i, kind in enumerate(kinds):
+            length = int.from_bytes(data[position : position + 4], "big", signed=True)
+            size = int.from_bytes(data[position + 16 : position + 20], "big", signed=True)
+            element = np.dtype([("length", ">i4"), ("value", f">{kind}")])
+            values = np.frombuffer(data, dtype=element, count=size, offset=position + 24)["value"]
+            parts[i].append(values.astype(np.int64))
+            position += 4 + length
+    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
 
 
 @dataclass
@@ -153,12 +176,23 @@ def _read(name: str, numbers: list[str], source: str) -> tuple[list[str], Ints, 
     Python's string order).
     """
     if _pg():
-        names = _names(f"SELECT DISTINCT {name} {source} ORDER BY {name}")
-        code, params = _code(name, names)
-        columns = _pg_columns(
-            f"SELECT {code}, {', '.join(numbers)} {source}", params, ["i4"] + ["i8"] * len(numbers)
-        )
-        return names, columns[0], columns[1:]
+        # Most values were seen by the last rebuild: try those first (sorted by the database),
+        # and scan for the distinct values only when a row has one that is not among them.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT v FROM (SELECT DISTINCT {name} AS v FROM customers_salesmonth WHERE {name} <> %s "
+                "UNION SELECT unnest(%s::text[])) known ORDER BY v",
+                [ALL, CHANNELS if name == "channel" else []],
+            )
+            names = [str(row[0]) for row in cursor.fetchall()]
+        for attempt in ("known", "all"):
+            if attempt == "all":
+                names = _names(f"SELECT DISTINCT {name} {source} ORDER BY {name}")
+            code, params = _code(name, names)
+            columns = _pg_columns([*numbers, code], ["i8"] * len(numbers) + ["i4"], source, params)
+            if attempt == "all" or not (columns[-1] < 0).any():
+                break
+        return names, columns[-1], columns[:-1]
     concat = ", ".join(f"group_concat({number})" for number in numbers)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*), group_concat({name}, char(31)), {concat} {source}", [])
@@ -426,7 +460,7 @@ class Scores:
     refunds: Ints
     first: Ints  # position in Orders of the first order
     last: Ints
-    channel: list[str]
+    channel: Ints  # position in Orders.channels
     r: Ints
     f: Ints
     m: Ints
@@ -455,8 +489,9 @@ def scores_of(orders: Orders) -> Scores:
     ).reshape(count, len(CHANNELS))
     top = per_channel.argmax(axis=1)
     lowest = np.minimum.reduceat(orders.channel[ranked], starts) if count else np.zeros(0, dtype=np.int64)
+    offered_code = np.asarray([orders.channels.index(c) if c in orders.channels else -1 for c in CHANNELS])
     channel = [
-        CHANNELS[t] if has else orders.channels[low]
+        int(offered_code[t]) if has else low
         for t, has, low in zip(
             top.tolist(), (per_channel.max(axis=1, initial=0) > 0).tolist(), lowest.tolist(), strict=True
         )
@@ -473,7 +508,7 @@ def scores_of(orders: Orders) -> Scores:
         refunds=refunds,
         first=ranked[starts],
         last=ranked[ends],
-        channel=channel,
+        channel=np.asarray(channel, dtype=np.int64),
         r=r,
         f=f,
         m=m,
@@ -481,28 +516,40 @@ def scores_of(orders: Orders) -> Scores:
     )
 
 
-def _top_categories() -> dict[int, str]:
-    """Each customer's top category from the stored affinity: most spend, a tie the first by
-    name in the database's collation (as ``analytics.TOP_CATEGORY``)."""
+def _top_categories(customers: Ints) -> tuple[Ints, list[str]]:
+    """The top category of each of CUSTOMERS (sorted ids) from the stored affinity, as a code
+    into the returned names (-1: none): most spend, a tie the first by name in the database's
+    collation (as ``analytics.TOP_CATEGORY``)."""
     categories, category, (customer, spend) = _read(
         "category", ["customer_id", _money("spend")], "FROM customers_categoryaffinity"
     )
     ranked = np.lexsort((category, -spend, customer))
     first = ranked[np.nonzero(np.diff(customer[ranked], prepend=-1))[0]]
-    return dict(zip(customer[first].tolist(), [categories[c] for c in category[first].tolist()], strict=True))
+    at = np.minimum(np.searchsorted(customer[first], customers), max(len(first) - 1, 0))
+    found = (customer[first][at] == customers) if len(first) else np.zeros(len(customers), dtype=np.bool_)
+    return np.where(found, category[first][at] if len(first) else -1, -1).astype(np.int64), categories
 
 
 def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
     """Replace every CustomerMetrics row with SCORES, keeping each customer's segment before
-    this rebuild as ``previous_segment``; returns the rows written."""
-    from customers.analytics import METRICS_COLUMNS
+    this rebuild as ``previous_segment``; returns the rows written.
 
-    top = _top_categories()
+    PostgreSQL: the rows go by binary COPY (fixed-width: ids, codes, cents, microseconds) into a
+    temporary table and become CustomerMetrics in one ``INSERT … SELECT`` that names the codes,
+    makes the money exact ``numeric`` and joins the previous segments (psycopg's row-by-row COPY
+    cost more than the whole computation). SQLite: one executemany.
+    """
+    from customers.analytics import METRICS_COLUMNS, _param
+
+    top, categories = _top_categories(scores.customer)
+    count = len(scores.customer)
+    if _pg():
+        _pg_scores_write(orders, scores, top, categories, now=now)
+        return count
     with connection.cursor() as cursor:
         cursor.execute("SELECT customer_id, segment FROM customers_customermetrics")
         previous = dict(cursor.fetchall())
         cursor.execute("DELETE FROM customers_customermetrics")
-    count = len(scores.customer)
     customers = scores.customer.tolist()
     gross, refunds = scores.gross.astype(np.float64), scores.refunds.astype(np.float64)
     money = [
@@ -512,16 +559,14 @@ def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
         _money_out(gross / np.maximum(scores.n, 1)),
     ]
     placed = _times(orders.placed[scores.first]), _times(orders.placed[scores.last])
-    from customers.analytics import _param
-
     rows = list(
         zip(
             customers,
             scores.n.tolist(),
             *money,
             *placed,
-            scores.channel,
-            [top.get(c, "") for c in customers],
+            [orders.channels[c] for c in scores.channel.tolist()],
+            [categories[c] if c >= 0 else "" for c in top.tolist()],
             scores.r.tolist(),
             scores.f.tolist(),
             scores.m.tolist(),
@@ -533,6 +578,79 @@ def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
     )
     _insert("customers_customermetrics", METRICS_COLUMNS, rows)
     return count
+
+
+def _pg_copy_in(table: str, columns: list[tuple[str, Ints]]) -> None:
+    """COPY fixed-width COLUMNS ((">i8"/">i4", values) pairs, none NULL) into TABLE in
+    PostgreSQL's binary format, built by numpy in one buffer."""
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for i, (kind, _) in enumerate(columns):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", kind)]
+    rows = np.empty(len(columns[0][1]), dtype=np.dtype(fields))
+    rows["count"] = len(columns)
+    for i, (kind, values) in enumerate(columns):
+        rows[f"len{i}"] = np.dtype(kind).itemsize
+        rows[f"v{i}"] = values
+    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy,
+    ):
+        copy.write(header + rows.tobytes() + b"\xff\xff")
+
+
+def _pg_scores_write(
+    orders: Orders, scores: Scores, top: Ints, categories: list[str], *, now: datetime
+) -> None:
+    from customers.analytics import METRICS_COLUMNS
+
+    cents = CENT
+    gross, refunds = scores.gross // cents, scores.refunds // cents  # sums of cents: exact
+    n = np.maximum(scores.n, 1)
+    basket = (2 * gross + n) // (2 * n)  # half up, as numeric(14, 2) rounds gross / n
+    staging = (
+        "customer_id int8, n int8, gross int8, refunds int8, basket int8, first_at timestamptz, "
+        "last_at timestamptz, channel int4, top int4, r int4, f int4, m int4, segment int4"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS tmp_scores_in")
+        cursor.execute("DROP TABLE IF EXISTS tmp_previous_segment")
+        cursor.execute(f"CREATE TEMP TABLE tmp_scores_in ({staging})")
+        cursor.execute(
+            "CREATE TEMP TABLE tmp_previous_segment AS "
+            "SELECT customer_id, segment FROM customers_customermetrics"
+        )
+    _pg_copy_in(
+        "tmp_scores_in",
+        [
+            (">i8", scores.customer),
+            (">i8", scores.n),
+            (">i8", gross),
+            (">i8", refunds),
+            (">i8", basket),
+            (">i8", orders.placed[scores.first] - PG_EPOCH_US),
+            (">i8", orders.placed[scores.last] - PG_EPOCH_US),
+            (">i4", scores.channel),
+            (">i4", top),
+            (">i4", scores.r),
+            (">i4", scores.f),
+            (">i4", scores.m),
+            (">i4", scores.segment),
+        ],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_customermetrics")
+        cursor.execute(
+            f"INSERT INTO customers_customermetrics ({METRICS_COLUMNS}) "
+            "SELECT s.customer_id, s.n, s.gross / 100.0, s.refunds / 100.0, (s.gross - s.refunds) / 100.0, "
+            "s.basket / 100.0, s.first_at, s.last_at, (%s::text[])[s.channel + 1], "
+            "COALESCE((%s::text[])[s.top + 1], ''), s.r, s.f, s.m, (%s::text[])[s.segment + 1], "
+            "COALESCE(p.segment, ''), %s "
+            "FROM tmp_scores_in s LEFT JOIN tmp_previous_segment p ON p.customer_id = s.customer_id",
+            [orders.channels, categories, SEGMENTS, now],
+        )
+        cursor.execute("DROP TABLE tmp_scores_in")
+        cursor.execute("DROP TABLE tmp_previous_segment")
 
 
 def _times(micros: Ints) -> list[Any]:
