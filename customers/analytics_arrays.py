@@ -697,10 +697,29 @@ def affinity_write(orders: Orders, lines: Lines) -> int:
     per_customer = np.add.reduceat(spend, starts) if len(starts) else np.zeros(0, dtype=np.int64)
     total = np.repeat(per_customer, np.diff(np.append(starts, len(who))))
     if _pg():
-        tenths = np.where(total > 0, (spend * 20_000 + total) // np.maximum(2 * total, 1), 0)
-        shares: list[Any] = [Decimal(int(v)).scaleb(-4) for v in tenths]
-    else:
-        shares = np.where(total > 0, spend / np.maximum(total, 1), 0.0).tolist()
+        # Binary COPY of codes and integers into a staging table, named and made numeric by
+        # PostgreSQL in one INSERT … SELECT (about 2.6 rows per customer: millions at full size).
+        share = np.where(total > 0, (spend * 20_000 + total) // np.maximum(2 * total, 1), 0)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS tmp_affinity_in")
+            cursor.execute(
+                "CREATE TEMP TABLE tmp_affinity_in (customer_id int8, category int4, spend int8, share int8)"
+            )
+        _pg_copy_in(
+            "tmp_affinity_in",
+            [(">i8", who), (">i4", unique % width), (">i8", spend // CENT), (">i8", share)],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM customers_categoryaffinity")
+            cursor.execute(
+                "INSERT INTO customers_categoryaffinity (customer_id, category, spend, share) "
+                "SELECT customer_id, (%s::text[])[category + 1], spend / 100.0, share / 10000.0 "
+                "FROM tmp_affinity_in",
+                [lines.categories],
+            )
+            cursor.execute("DROP TABLE tmp_affinity_in")
+        return len(who)
+    shares = np.where(total > 0, spend / np.maximum(total, 1), 0.0).tolist()
     rows = list(
         zip(
             who.tolist(),
