@@ -698,7 +698,7 @@ def affinity_write(orders: Orders, lines: Lines) -> int:
     total = np.repeat(per_customer, np.diff(np.append(starts, len(who))))
     if _pg():
         # Binary COPY of codes and integers into a staging table, named and made numeric by
-        # PostgreSQL in one INSERT … SELECT (about 2.6 rows per customer: millions at full size).
+        # PostgreSQL in one INSERT … SELECT (about six rows per customer: millions at full size).
         share = np.where(total > 0, (spend * 20_000 + total) // np.maximum(2 * total, 1), 0)
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS tmp_affinity_in")
