@@ -99,3 +99,41 @@ def test_the_vendor_dataset_is_reproducible():
     again = [(v.code, v.name, v.status) for v in build("vendors", 50, seed=11)]
     assert first == again
     assert len({code for code, _, _ in first}) == 50
+
+
+def test_sales_order_columns_are_reproducible_and_drawn_like_the_streamed_orders():
+    import numpy as np
+
+    from bench.generators import (
+        SALES_CHANNELS,
+        SALES_END,
+        SALES_PRODUCTS,
+        SALES_START,
+        SALES_STATUS_NAMES,
+        SALES_STATUSES,
+        sales_order_columns,
+    )
+
+    a = sales_order_columns(Synth(852, "sales-orders"), 20_000, 500, first=101)
+    b = sales_order_columns(Synth(852, "sales-orders"), 20_000, 500, first=101)
+    assert all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    other = sales_order_columns(Synth(852, "sales-orders"), 20_000, 500, first=20_101)
+    assert not np.array_equal(a.placed_us, other.placed_us)
+    assert list(a.number[:2]) == [101, 102] and a.customer.min() >= 1 and a.customer.max() <= 500
+    assert (
+        SALES_START.timestamp() * 1e6 <= a.placed_us.min() and a.placed_us.max() < SALES_END.timestamp() * 1e6
+    )
+    # 1 line, +1 with 50%, +1 with 20%: 1.7 lines an order.
+    assert 1.65 < len(a.line_order) / 20_000 < 1.75
+    assert list(np.bincount(a.line_number)[1:]) == [20_000, *np.bincount(a.line_number)[2:]]
+    # Totals are the sums of their lines; refunds all or half of the total by status.
+    prices = np.asarray([price for *_, price in SALES_PRODUCTS])
+    per_order = np.bincount(a.line_order - 101, weights=prices[a.line_product] * a.line_quantity)
+    assert np.array_equal(per_order.astype(np.int64), a.total_cents)
+    refunded = a.status == SALES_STATUS_NAMES.index("refunded")
+    assert np.array_equal(a.refunded_mills[refunded], a.total_cents[refunded] * 10)
+    assert abs(refunded.mean() - SALES_STATUSES.count("refunded") / len(SALES_STATUSES)) < 0.01
+    web = np.asarray(sorted(set(SALES_CHANNELS))).tolist().index("web")
+    assert abs((a.channel == web).mean() - SALES_CHANNELS.count("web") / len(SALES_CHANNELS)) < 0.015
+    # Skewed towards low customer numbers, as 1 + ⌊n × u^1.5⌋.
+    assert (a.customer <= 250).mean() > 0.6
