@@ -225,10 +225,12 @@ def scores_rebuild(*, now: datetime, keep_previous: bool = False) -> int:
 
     with tuned():
         orders = analytics_arrays.orders_read()
-        return analytics_arrays.scores_write(orders, analytics_arrays.scores_of(orders), now=now)
+        return analytics_arrays.scores_write(
+            orders, analytics_arrays.scores_of(orders), now=now, keep_previous=keep_previous
+        )
 
 
-def scores_rebuild_sql(*, now: datetime) -> int:
+def scores_rebuild_sql(*, now: datetime, keep_previous: bool = False) -> int:
     """``scores_rebuild`` as set-based SQL: the reference for the vectorised path."""
     # Helper tables keyed by customer: joining window-function results as CTEs makes SQLite's
     # planner loop over them (quadratic); keyed temporary tables keep every join a lookup.

@@ -530,9 +530,12 @@ def _top_categories(customers: Ints) -> tuple[Ints, list[str]]:
     return np.where(found, category[first][at] if len(first) else -1, -1).astype(np.int64), categories
 
 
-def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
-    """Replace every CustomerMetrics row with SCORES, keeping each customer's segment before
-    this rebuild as ``previous_segment``; returns the rows written.
+def scores_write(orders: Orders, scores: Scores, *, now: datetime, keep_previous: bool = False) -> int:
+    """Replace every CustomerMetrics row with SCORES; returns the rows written.
+
+    The segment movement columns follow ``customers.analytics.scores_rebuild``: the segment the
+    last rebuild gave (``rebuilt_segment``) becomes ``previous_segment`` and the new segment becomes
+    ``rebuilt_segment``; with KEEP_PREVIOUS (a refresh between two nightly rebuilds) both are kept.
 
     PostgreSQL: the rows go by binary COPY (fixed-width: ids, codes, cents, microseconds) into a
     temporary table and become CustomerMetrics in one ``INSERT … SELECT`` that names the codes,
@@ -544,13 +547,19 @@ def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
     top, categories = _top_categories(scores.customer)
     count = len(scores.customer)
     if _pg():
-        _pg_scores_write(orders, scores, top, categories, now=now)
+        _pg_scores_write(orders, scores, top, categories, now=now, keep_previous=keep_previous)
         return count
     with connection.cursor() as cursor:
-        cursor.execute("SELECT customer_id, segment FROM customers_customermetrics")
-        previous = dict(cursor.fetchall())
+        cursor.execute("SELECT customer_id, previous_segment, rebuilt_segment FROM customers_customermetrics")
+        before = {customer: (previous, rebuilt) for customer, previous, rebuilt in cursor.fetchall()}
         cursor.execute("DELETE FROM customers_customermetrics")
     customers = scores.customer.tolist()
+    segments = [SEGMENTS[s] for s in scores.segment.tolist()]
+    kept = [before.get(c, ("", "")) for c in customers]
+    if keep_previous:
+        previous_column, rebuilt_column = [k[0] for k in kept], [k[1] for k in kept]
+    else:
+        previous_column, rebuilt_column = [k[1] for k in kept], segments
     gross, refunds = scores.gross.astype(np.float64), scores.refunds.astype(np.float64)
     money = [
         _money_out(gross),
@@ -570,8 +579,9 @@ def scores_write(orders: Orders, scores: Scores, *, now: datetime) -> int:
             scores.r.tolist(),
             scores.f.tolist(),
             scores.m.tolist(),
-            [SEGMENTS[s] for s in scores.segment.tolist()],
-            [previous.get(c, "") for c in customers],
+            segments,
+            previous_column,
+            rebuilt_column,
             [_param(now)] * count,
             strict=True,
         )
@@ -600,7 +610,7 @@ def _pg_copy_in(table: str, columns: list[tuple[str, Ints]]) -> None:
 
 
 def _pg_scores_write(
-    orders: Orders, scores: Scores, top: Ints, categories: list[str], *, now: datetime
+    orders: Orders, scores: Scores, top: Ints, categories: list[str], *, now: datetime, keep_previous: bool
 ) -> None:
     from customers.analytics import METRICS_COLUMNS
 
@@ -618,7 +628,8 @@ def _pg_scores_write(
         cursor.execute(f"CREATE TEMP TABLE tmp_scores_in ({staging})")
         cursor.execute(
             "CREATE TEMP TABLE tmp_previous_segment AS "
-            "SELECT customer_id, segment FROM customers_customermetrics"
+            "SELECT customer_id, previous_segment AS previous, rebuilt_segment AS rebuilt "
+            "FROM customers_customermetrics"
         )
     _pg_copy_in(
         "tmp_scores_in",
@@ -638,6 +649,10 @@ def _pg_scores_write(
             (">i4", scores.segment),
         ],
     )
+    if keep_previous:
+        kept = "COALESCE(p.previous, ''), COALESCE(p.rebuilt, '')"
+    else:
+        kept = "COALESCE(p.rebuilt, ''), (%s::text[])[s.segment + 1]"
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM customers_customermetrics")
         cursor.execute(
@@ -645,9 +660,9 @@ def _pg_scores_write(
             "SELECT s.customer_id, s.n, s.gross / 100.0, s.refunds / 100.0, (s.gross - s.refunds) / 100.0, "
             "s.basket / 100.0, s.first_at, s.last_at, (%s::text[])[s.channel + 1], "
             "COALESCE((%s::text[])[s.top + 1], ''), s.r, s.f, s.m, (%s::text[])[s.segment + 1], "
-            "COALESCE(p.segment, ''), %s "
+            f"{kept}, %s "
             "FROM tmp_scores_in s LEFT JOIN tmp_previous_segment p ON p.customer_id = s.customer_id",
-            [orders.channels, categories, SEGMENTS, now],
+            [orders.channels, categories, SEGMENTS, *([] if keep_previous else [SEGMENTS]), now],
         )
         cursor.execute("DROP TABLE tmp_scores_in")
         cursor.execute("DROP TABLE tmp_previous_segment")

@@ -135,14 +135,34 @@ def test_scores_match_the_sql_rebuild_and_keep_the_segment_before(seed, customer
         analytics.affinity_rebuild()
         analytics.scores_rebuild_sql(now=now)
     by_sql = metrics_state()
-    before = dict(CustomerMetrics.objects.values_list("customer_id", "segment"))
-    # Change one stored segment so that previous_segment shows it was read.
+    # The movement is counted from what the last rebuild gave (rebuilt_segment), not from the
+    # current segment (a refresh after a load may have changed it): change one stored
+    # rebuilt_segment so that previous_segment shows it was read.
+    before = dict(CustomerMetrics.objects.values_list("customer_id", "rebuilt_segment"))
     changed = next(iter(before))
-    CustomerMetrics.objects.filter(customer_id=changed).update(segment="was-here")
+    CustomerMetrics.objects.filter(customer_id=changed).update(rebuilt_segment="was-here")
     assert analytics.scores_rebuild(now=now) == len(by_sql)
     assert metrics_state() == by_sql
     previous = dict(CustomerMetrics.objects.values_list("customer_id", "previous_segment"))
     assert previous == before | {changed: "was-here"}
+    assert all(row[0] == row[1] for row in CustomerMetrics.objects.values_list("segment", "rebuilt_segment"))
+    # A refresh between nightly rebuilds (keep_previous) leaves both columns as they were, on both paths.
+    CustomerMetrics.objects.filter(customer_id=changed).update(
+        previous_segment="kept", rebuilt_segment="kept2"
+    )
+    kept = sorted(CustomerMetrics.objects.values_list("customer_id", "previous_segment", "rebuilt_segment"))
+    with analytics.tuned():
+        analytics.scores_rebuild_sql(now=now, keep_previous=True)
+    assert (
+        sorted(CustomerMetrics.objects.values_list("customer_id", "previous_segment", "rebuilt_segment"))
+        == kept
+    )
+    analytics.scores_rebuild(now=now, keep_previous=True)
+    assert (
+        sorted(CustomerMetrics.objects.values_list("customer_id", "previous_segment", "rebuilt_segment"))
+        == kept
+    )
+    assert metrics_state() == by_sql
     # A customer whose only order came through a channel no longer offered keeps that channel.
     assert "fax" in {row[8] for row in by_sql}
 
