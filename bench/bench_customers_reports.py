@@ -182,34 +182,12 @@ class _Parquet:
         self.lines.close()
 
 
-def _copy_binary(table: str, columns: list[tuple[str, Any]]) -> None:
-    """COPY integer COLUMNS ((">i8" or ">i4", array) pairs) into TABLE in PostgreSQL's binary
-    format, built by numpy in one go (every field fixed-width, none NULL)."""
-    import numpy as np
-
-    fields: list[tuple[str, str]] = [("count", ">i2")]
-    for i, (kind, _) in enumerate(columns):
-        fields += [(f"len{i}", ">i4"), (f"v{i}", kind)]
-    rows = np.empty(len(columns[0][1]), dtype=np.dtype(fields))
-    rows["count"] = len(columns)
-    for i, (kind, values) in enumerate(columns):
-        rows[f"len{i}"] = np.dtype(kind).itemsize
-        rows[f"v{i}"] = values
-    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy,
-    ):
-        copy.write(header + rows.tobytes() + b"\xff\xff")
-
-
-PG_EPOCH_US = 946_684_800 * 1_000_000  # binary timestamptz: microseconds since 2000-01-01 UTC
-
-
 def _load_pg(c: SalesColumns, now: datetime) -> None:
     """Columns into two temporary tables by binary COPY, then into the real tables with one
     INSERT … SELECT each (names, external ids and money made by PostgreSQL, set-based)."""
     import numpy as np
+
+    from customers import analytics_arrays
 
     prices = np.asarray([price for *_, price in SALES_PRODUCTS], dtype=np.int64)
     with connection.cursor() as cursor:
@@ -222,19 +200,19 @@ def _load_pg(c: SalesColumns, now: datetime) -> None:
             "quantity int4)"
         )
         cursor.execute("TRUNCATE bench_orders_in, bench_lines_in")
-    _copy_binary(
+    analytics_arrays.pg_copy_in(
         "bench_orders_in",
         [
             (">i8", c.number),
             (">i8", c.customer),
             (">i4", c.channel),
             (">i4", c.status),
-            (">i8", c.placed_us - PG_EPOCH_US),
+            (">i8", c.placed_us - analytics_arrays.PG_EPOCH_US),
             (">i8", c.total_cents),
             (">i8", c.refunded_mills),
         ],
     )
-    _copy_binary(
+    analytics_arrays.pg_copy_in(
         "bench_lines_in",
         [(">i8", c.line_order), (">i4", c.line_number), (">i4", c.line_product), (">i4", c.line_quantity)],
     )

@@ -590,7 +590,7 @@ def scores_write(orders: Orders, scores: Scores, *, now: datetime, keep_previous
     return count
 
 
-def _pg_copy_in(table: str, columns: list[tuple[str, Ints]]) -> None:
+def pg_copy_in(table: str, columns: list[tuple[str, Ints]]) -> None:
     """COPY fixed-width COLUMNS ((">i8"/">i4", values) pairs, none NULL) into TABLE in
     PostgreSQL's binary format, built by numpy in one buffer."""
     fields: list[tuple[str, str]] = [("count", ">i2")]
@@ -631,7 +631,7 @@ def _pg_scores_write(
             "SELECT customer_id, previous_segment AS previous, rebuilt_segment AS rebuilt "
             "FROM customers_customermetrics"
         )
-    _pg_copy_in(
+    pg_copy_in(
         "tmp_scores_in",
         [
             (">i8", scores.customer),
@@ -720,7 +720,7 @@ def affinity_write(orders: Orders, lines: Lines) -> int:
             cursor.execute(
                 "CREATE TEMP TABLE tmp_affinity_in (customer_id int8, category int4, spend int8, share int8)"
             )
-        _pg_copy_in(
+        pg_copy_in(
             "tmp_affinity_in",
             [(">i8", who), (">i4", unique % width), (">i8", spend // CENT), (">i8", share)],
         )

@@ -227,14 +227,19 @@ def segment_list(request: HttpRequest) -> HttpResponse:
                     filters=form.filters(),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    name = field.removeprefix("filters.")
-                    form.add_error(name if name in form.fields else None, errors)
+                _segment_errors(form, exc)
             else:
                 messages.success(request, f"Segment “{segment.name}” has {segment.member_count} members.")
                 return redirect("customers:segment_detail", pk=segment.pk)
     context = {"form": form, "segments": selectors.segment_list(user=user), "labels": SEGMENT_LABELS}
     return render(request, "customers/sales_segment_list.html", context)
+
+
+def _segment_errors(form: SegmentForm, exc: ValidationError) -> None:
+    """The service's errors on the form: ``filters.<name>`` on that field, the rest on the form."""
+    for field, errors in exc.message_dict.items():
+        name = field.removeprefix("filters.")
+        form.add_error(name if name in form.fields else None, errors)
 
 
 @login_required
@@ -264,9 +269,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     filters=form.filters(),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    name = field.removeprefix("filters.")
-                    form.add_error(name if name in form.fields else None, errors)
+                _segment_errors(form, exc)
             else:
                 messages.success(
                     request, f"Segment “{segment.name}” changed: {segment.member_count} members."
