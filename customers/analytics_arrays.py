@@ -51,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from core import columnar
 from customers.models import ALL, Channel, Order
 
 Ints = npt.NDArray[np.int64]
@@ -94,44 +95,13 @@ def _money(column: str) -> str:
     return f"CAST(ROUND({column} * {UNIT}) AS INTEGER)"
 
 
-# Rows per array in a PostgreSQL read: a COPY sends one message per row, which psycopg hands
-# to Python one at a time, so each chunk of rows travels as one row of arrays instead.
-PG_CHUNK_BITS = 20
-
-
 def _pg_columns(expressions: list[str], kinds: list[str], source: str, params: list[Any]) -> list[Ints]:
     """The NOT NULL integer EXPRESSIONS over SOURCE ("FROM … [WHERE …]", the first expression
-    an integer key), as int64 arrays: ``COPY (SELECT array_agg(…), … GROUP BY key >> 20) TO
-    STDOUT (FORMAT binary)``. Every aggregate of a group consumes the group's rows in the same
-    order, so the arrays of a chunk stay aligned. KINDS are the binary types ("i8", "i4").
-
-    Binary COPY: a 19-byte header, then per row a 2-byte field count (-1 ends the data) and per
-    field a 4-byte length and the value; an int array is a 20-byte header (dimensions, flags,
-    element type, size, lower bound) and its elements as (4-byte length, value) pairs, which
-    ``numpy.frombuffer`` reads as one strided record array.
-    """
+    an integer key), as int64 arrays, a chunk of 2^20 keys per row of arrays (see
+    ``core.columnar``). KINDS are the binary types ("i8", "i4")."""
     aggregates = ", ".join(f"array_agg({expression})" for expression in expressions)
-    sql = f"SELECT {aggregates} {source} GROUP BY ({expressions[0]}) >> {PG_CHUNK_BITS}"
-    data = bytearray()
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
-            for block in copy:
-                data += block
-    parts: list[list[Ints]] = [[] for _ in kinds]
-    position = 19
-    while (
-        position + 2 <= len(data) and int.from_bytes(data[position : position + 2], "big", signed=True) >= 0
-    ):
-        position += 2
-        for i, kind in enumerate(kinds):
-            length = int.from_bytes(data[position : position + 4], "big", signed=True)
-            size = int.from_bytes(data[position + 16 : position + 20], "big", signed=True)
-            element = np.dtype([("length", ">i4"), ("value", f">{kind}")])
-            values = np.frombuffer(data, dtype=element, count=size, offset=position + 24)["value"]
-            parts[i].append(values.astype(np.int64))
-            position += 4 + length
-    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
+    sql = f"SELECT {aggregates} {source} GROUP BY ({expressions[0]}) >> {columnar.CHUNK_BITS}"
+    return columnar.pg_copy_arrays(sql, params, kinds)
 
 
 @dataclass

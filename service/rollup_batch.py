@@ -44,13 +44,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core import columnar
 from kpis import periods as period_math
 from service.measures import counted_q, local_zone, window
-from service.models import SlaTarget, Ticket, TicketSla
+from service.models import Priority, SlaTarget, Ticket, TicketChannel, TicketSla
 from service.report_models import (
     AGENT_DIMENSIONS,
     BUCKET_EDGES,
@@ -69,6 +70,7 @@ Floats = npt.NDArray[np.float64]
 
 NO_ID = -1  # an agent, team or vendor id that is NULL (unassigned; in-house: no vendor)
 NOT_A_VALUE = np.iinfo(np.int64).min  # a NULL minute figure: below any value when taking maxima
+NONE = -1  # a NULL minute figure or SLA outcome as read (minutes are never negative)
 AT = {name: i for i, name in enumerate(SUM_COLUMNS)}
 BACKLOG = len(SUM_COLUMNS)  # the figures' last column: the end-of-month backlog
 WIDTH = BACKLOG + 1
@@ -80,7 +82,7 @@ FIRST_BUCKET = AT[FIRST_RESPONSE_BUCKETS[0]]
 FR_BUCKET, RES_BUCKET = FIRST_BUCKET, FIRST_BUCKET + 1
 NARROW = FIRST_BUCKET + 2
 N_BUCKETS = len(BUCKET_EDGES)
-ID_CHUNK = 200_000  # ids per read when most tickets are rebuilt (read in id order: sequentially)
+ID_CHUNK = 1 << 20  # ids per read when most tickets are rebuilt (read in id order: sequentially)
 
 
 @dataclass
@@ -120,26 +122,42 @@ def _concat(parts: Sequence[Cells]) -> Cells:
     return Cells(*(np.concatenate([getattr(p, name) for p in parts]) for name in names))
 
 
+def _cell_order(cells: Cells) -> tuple[Ints, Ints]:
+    """The rows of CELLS sorted by key (period, agent, team, vendor, kind), and where each key's run
+    of rows starts in that order. The five keys are packed into one integer when their ranges fit in
+    63 bits (ids and indexes are small: one sort of an int64 instead of five passes of lexsort)."""
+    columns = (cells.period, cells.agent, cells.team, cells.vendor, cells.kind)
+    lows = [int(column.min()) for column in columns]
+    widths = [max(int(column.max()) - low, 0).bit_length() for column, low in zip(columns, lows, strict=True)]
+    if sum(widths) <= 63:
+        packed = np.zeros(len(cells), dtype=np.int64)
+        for column, low, width in zip(columns, lows, widths, strict=True):
+            packed = (packed << width) | (column - low)
+        order = np.argsort(packed)
+        ordered = packed[order]
+        new = np.r_[True, ordered[1:] != ordered[:-1]]
+    else:
+        order = np.lexsort(columns[::-1])
+        keys = np.stack(columns)[:, order]
+        new = np.r_[True, (keys[:, 1:] != keys[:, :-1]).any(axis=0)]
+    return order, np.flatnonzero(new)
+
+
 def combine(cells: Cells) -> Cells:
     """CELLS with the same key made one: figures summed, maxima taken (NOT_A_VALUE: none yet).
 
     Rows of tickets as read (``NARROW``) get their histogram columns counted from their buckets."""
     if not len(cells):
         return _no_cells(WIDTH if cells.values.shape[1] == NARROW else cells.values.shape[1])
-    order = np.lexsort((cells.kind, cells.vendor, cells.team, cells.agent, cells.period))
-    keys = np.stack([cells.period, cells.agent, cells.team, cells.vendor, cells.kind])[:, order]
-    new = np.r_[True, (keys[:, 1:] != keys[:, :-1]).any(axis=0)]
-    n = int(new.sum())
-    cell = np.empty(len(order), dtype=np.int64)
-    cell[order] = np.cumsum(new) - 1
-    values = cells.values
+    order, starts = _cell_order(cells)
+    n = len(starts)
+    values = cells.values[order]  # rows of a cell together: sums are one reduceat over the rows
     narrow = values.shape[1] == NARROW
-    sums = np.zeros((n, WIDTH if narrow else values.shape[1]), dtype=np.int64)
-    # One bincount per column (sums exact in float64 below 2**53: counts and minute totals).
-    for at in range(FIRST_BUCKET if narrow else values.shape[1]):
-        if at not in MAX_AT or values.shape[1] == 1:
-            sums[:, at] = np.bincount(cell, weights=values[:, at], minlength=n)
+    width = FIRST_BUCKET if narrow else values.shape[1]
+    sums = np.zeros((n, WIDTH if narrow else width), dtype=np.int64)
+    sums[:, :width] = np.add.reduceat(values[:, :width], starts, axis=0)
     if narrow:  # tickets: their buckets counted into the histogram columns, one bincount each
+        cell = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.r_[starts, len(order)]))
         for column, first in (
             (FR_BUCKET, AT[FIRST_RESPONSE_BUCKETS[0]]),
             (RES_BUCKET, AT[RESOLUTION_BUCKETS[0]]),
@@ -149,11 +167,13 @@ def combine(cells: Cells) -> Cells:
             flat = np.bincount(cell[counted] * N_BUCKETS + bucket[counted], minlength=n * N_BUCKETS)
             sums[:, first : first + N_BUCKETS] = flat.reshape(n, N_BUCKETS)
     if sums.shape[1] == WIDTH:
-        starts = np.flatnonzero(new)
-        for at in MAX_AT:
-            sums[:, at] = np.maximum.reduceat(values[order, at], starts)
-    period, agent, team, vendor, kind = keys[:, new]
-    return Cells(period, agent, team, vendor, kind, sums)
+        for at in MAX_AT:  # their sums above are meaningless (NOT_A_VALUE wraps): the maxima instead
+            sums[:, at] = np.maximum.reduceat(values[:, at], starts)
+    first_rows = order[starts]
+    return Cells(
+        cells.period[first_rows], cells.agent[first_rows], cells.team[first_rows], cells.vendor[first_rows],
+        cells.kind[first_rows], sums,
+    )  # fmt: skip
 
 
 def _merge(cells: Cells, more: Cells) -> Cells:
@@ -166,16 +186,8 @@ def _merge(cells: Cells, more: Cells) -> Cells:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _fetch(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
-    """The rows of a values_list QUERYSET as the driver returns them (no per-row Django work)."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def _floats(values: Sequence[Any]) -> Floats:
-    """A fetched column as floats, NULL as NaN (minutes and flags; exact below 2**53)."""
+    """A fetched column as floats, NULL as NaN."""
     return np.asarray(values, dtype=np.float64)
 
 
@@ -188,99 +200,144 @@ def _kinds(channel: Sequence[str], priority: Sequence[str], kinds: dict[tuple[st
     )
 
 
-def read_tickets(
-    tickets: QuerySet[Ticket], results: QuerySet[TicketSla], field: str, kinds: dict[tuple[str, str], int]
-) -> tuple[Ints, Cells]:
-    """The filing instants (epoch seconds) and the figures of TICKETS, one cell each, with their
-    SLA RESULTS (a superset is fine: results of other tickets are skipped)."""
+def _code(column: str, names: Sequence[str]) -> Case:
+    """COLUMN's position in NAMES (-1: not among them), computed by the database."""
+    return Case(*(When(**{column: name}, then=Value(i)) for i, name in enumerate(names)), default=Value(-1))
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0))
+
+
+def _or_none(column: str) -> Coalesce:
+    """A nullable minute figure (never negative) with NULL read as NONE."""
+    return Coalesce(F(column), Value(NONE))
+
+
+def _read_tickets(
+    tickets: QuerySet[Ticket], field: str, channels: Sequence[str], priorities: Sequence[str]
+) -> list[Ints]:
     no_id = Value(NO_ID)
-    rows = _fetch(
+    kind = ExpressionWrapper(
+        _code("channel", channels) * Value(len(priorities)) + _code("priority", priorities),
+        output_field=BigIntegerField(),
+    )
+    return columnar.queryset_columns(
         tickets.order_by()
         .annotate(
             filed=Epoch(field),
             k_agent=Coalesce(F("agent_id"), no_id),
             k_team=Coalesce(F("team_id"), no_id),
             k_vendor=Coalesce(F("vendor_id"), no_id),
-            is_resolved=ExpressionWrapper(Q(resolved_at__isnull=False), output_field=BooleanField()),
-            was_resolved=ExpressionWrapper(Q(first_resolved_at__isnull=False), output_field=BooleanField()),
+            k_kind=kind,
+            fr=_or_none("first_response_business_minutes"),
+            fr_cal=_or_none("first_response_calendar_minutes"),
+            res=_or_none("resolution_business_minutes"),
+            res_cal=_or_none("resolution_calendar_minutes"),
+            first_res=_or_none("first_resolution_business_minutes"),
+            is_resolved=_flag(Q(resolved_at__isnull=False)),
+            was_resolved=_flag(Q(first_resolved_at__isnull=False)),
         )
         .values_list(
-            "id", "filed", "k_agent", "k_team", "k_vendor", "channel", "priority",
-            "first_response_business_minutes", "first_response_calendar_minutes",
-            "resolution_business_minutes", "resolution_calendar_minutes",
-            "first_resolution_business_minutes", "is_resolved", "was_resolved", "reopen_count",
-            "agent_reply_count",
+            "id", "filed", "k_agent", "k_team", "k_vendor", "k_kind", "fr", "fr_cal", "res", "res_cal",
+            "first_res", "is_resolved", "was_resolved", "reopen_count", "agent_reply_count",
         )
     )  # fmt: skip
-    if not rows:
+
+
+def read_tickets(
+    tickets: QuerySet[Ticket], results: QuerySet[TicketSla], field: str, kinds: dict[tuple[str, str], int]
+) -> tuple[Ints, Cells]:
+    """The filing instants (epoch seconds) and the figures of TICKETS, one cell each, with their
+    SLA RESULTS (a superset is fine: results of other tickets are skipped). KINDS codes the
+    (channel, priority) pairs and grows with the pairs seen.
+
+    The columns come as arrays (``core.columnar``), every one an integer: NULL minutes as NONE,
+    flags as 0/1, (channel, priority) as the positions of both among the model's choices; a value
+    outside the choices (none can be saved through Steward, but a database can hold one) makes
+    the slice be read again with the values it holds."""
+    channels, priorities = list(TicketChannel.values), list(Priority.values)
+    columns = _read_tickets(tickets, field, channels, priorities)
+    if (columns[5] < 0).any():
+        pairs = tickets.order_by().values_list("channel", "priority").distinct()
+        channels = sorted({c for c, _ in pairs} | set(channels))
+        priorities = sorted({p for _, p in pairs} | set(priorities))
+        columns = _read_tickets(tickets, field, channels, priorities)
+    (ids, filed, agent, team, vendor, pair, fr, fr_cal, res, res_cal, first_res, resolved, once, reopens,
+     replies) = columns  # fmt: skip
+    n = len(ids)
+    if not n:
         return np.zeros(0, dtype=np.int64), _no_cells(NARROW)
-    (ids, filed, agent, team, vendor, channel, priority, fr, fr_cal, res, res_cal, first_res, resolved,
-     once, reopens, replies) = zip(*rows, strict=True)  # fmt: skip
-    n = len(rows)
     values = np.zeros((n, NARROW), dtype=np.int64)
     values[:, AT["tickets"]] = 1
     values[:, [FR_BUCKET, RES_BUCKET]] = -1
 
-    def minutes(column: Sequence[Any], count: str | None, total: str, top: str | None, buckets: int) -> None:
-        floats = _floats(column)
-        present = ~np.isnan(floats)
-        values[:, AT[total]] = np.where(present, floats, 0)
+    def minutes(column: Ints, count: str | None, total: str, top: str | None, buckets: int) -> None:
+        present = column != NONE
+        values[:, AT[total]] = np.where(present, column, 0)
         if count:
             values[:, AT[count]] = present
         if top:
-            values[:, AT[top]] = np.where(present, floats, NOT_A_VALUE)
+            values[:, AT[top]] = np.where(present, column, NOT_A_VALUE)
         if buckets >= 0:  # the histogram: a bucket holds its lower edge, the last is open-ended
-            counted = present & (floats >= 0)
-            values[counted, buckets] = np.searchsorted(EDGES, floats[counted], side="right") - 1
+            values[present, buckets] = np.searchsorted(EDGES, column[present], side="right") - 1
 
     minutes(fr, "fr_n", "fr_sum", "fr_max", FR_BUCKET)
     minutes(fr_cal, None, "fr_cal_sum", None, -1)
     minutes(res, "res_n", "res_sum", "res_max", RES_BUCKET)
     minutes(res_cal, None, "res_cal_sum", None, -1)
     minutes(first_res, "first_res_n", "first_res_sum", None, -1)
-    is_resolved, was_resolved = _floats(resolved) == 1, _floats(once) == 1
-    reopened, one_reply = _floats(reopens) > 0, _floats(replies) == 1
+    is_resolved, was_resolved = resolved == 1, once == 1
+    reopened, one_reply = reopens > 0, replies == 1
     values[:, AT["resolved"]] = is_resolved
     values[:, AT["resolved_once"]] = was_resolved
     values[:, AT["reopened"]] = was_resolved & reopened
     values[:, AT["one_touch"]] = is_resolved & one_reply & ~reopened
-    id_array = np.asarray(ids, dtype=np.int64)
-    order = np.argsort(id_array)
+    # (channel, priority) positions as codes of KINDS: one dictionary step per distinct pair.
+    seen, index = np.unique(pair, return_inverse=True)
+    codes = np.asarray(
+        [
+            kinds.setdefault((channels[p // len(priorities)], priorities[p % len(priorities)]), len(kinds))
+            for p in seen
+        ],
+        dtype=np.int64,
+    )
+    order = np.argsort(ids, kind="stable")
     cells = Cells(
         period=np.zeros(n, dtype=np.int64),
-        agent=np.asarray(agent, dtype=np.int64),
-        team=np.asarray(team, dtype=np.int64),
-        vendor=np.asarray(vendor, dtype=np.int64),
-        kind=_kinds(channel, priority, kinds),
+        agent=agent,
+        team=team,
+        vendor=vendor,
+        kind=codes[index],
         values=values,
     ).take(order)
-    _add_sla(id_array[order], cells.values, results)
-    return np.asarray(filed, dtype=np.int64)[order], cells
+    _add_sla(ids[order], cells.values, results)
+    return filed[order], cells
 
 
 def _add_sla(ids: Ints, values: Ints, results: QuerySet[TicketSla]) -> None:
     """The SLA columns of the tickets IDS (sorted; VALUES row by row) from their RESULTS."""
     targets = (SlaTarget.FIRST_RESPONSE, SlaTarget.NEXT_RESPONSE, SlaTarget.RESOLUTION)
-    # The target as a small number, decoded by the database: cheaper to read than its text.
-    code = Case(*(When(target=t, then=Value(i)) for i, t in enumerate(targets)), default=Value(-1))
-    rows = _fetch(
-        results.order_by().annotate(code=code).values_list("ticket_id", "code", "met", "business_minutes")
+    ticket_ids, codes, outcome, gap = columnar.queryset_columns(
+        results.order_by()
+        .annotate(
+            code=_code("target", targets),
+            outcome=Case(When(met=True, then=Value(1)), When(met=False, then=Value(0)), default=Value(NONE)),
+            gap=_or_none("business_minutes"),
+        )
+        .values_list("ticket_id", "code", "outcome", "gap")
     )
-    if not rows:
+    if not len(ticket_ids) or not len(ids):
         return
-    ticket, target, met, business = zip(*rows, strict=True)
-    ticket_ids = np.asarray(ticket, dtype=np.int64)
     row = np.minimum(np.searchsorted(ids, ticket_ids), len(ids) - 1)
     ours = ids[row] == ticket_ids
-    codes = np.asarray(target, dtype=np.int64)
-    outcome, gap = _floats(met), _floats(business)  # NaN: not decided / not measured
     for i, prefix in enumerate(("fr", "nr", "res")):
         which = ours & (codes == i)
         at = row[which]
         values[at, AT[f"sla_{prefix}_met"]] = outcome[which] == 1
         values[at, AT[f"sla_{prefix}_breached"]] = outcome[which] == 0
         if prefix == "nr":
-            measured = ~np.isnan(gap[which])
+            measured = gap[which] != NONE
             values[at, AT["nr_n"]] = measured
             values[at, AT["nr_sum"]] = np.where(measured, gap[which], 0)
 
