@@ -32,6 +32,9 @@ that size, whole rebuild, 2 shared CPUs at load average 3–5 (so every figure i
 The writes are the floor: the old SQL rebuild paid the same inserts inside its INSERT … SELECT.
 """
 
+# S611: the raw SQL here is built from model metadata and constants; every value is a parameter.
+# ruff: noqa: S611
+
 from __future__ import annotations
 
 import struct
@@ -44,7 +47,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Max, Min, Q, QuerySet, Value, When
+from django.db.models import F, Max, Min, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,7 +67,6 @@ from service.report_models import (
     ServiceDailyRollup,
     ServiceMonthlyRollup,
 )
-from service.sla import Epoch
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -144,28 +147,12 @@ def _cell_order(cells: Cells) -> tuple[Ints, Ints]:
 
 
 def combine(cells: Cells) -> Cells:
-    """CELLS with the same key made one: figures summed, maxima taken (NOT_A_VALUE: none yet).
-
-    Rows of tickets as read (``NARROW``) get their histogram columns counted from their buckets."""
+    """CELLS with the same key made one: figures summed, maxima taken (NOT_A_VALUE: none yet)."""
     if not len(cells):
-        return _no_cells(WIDTH if cells.values.shape[1] == NARROW else cells.values.shape[1])
+        return _no_cells(cells.values.shape[1])
     order, starts = _cell_order(cells)
-    n = len(starts)
     values = cells.values[order]  # rows of a cell together: sums are one reduceat over the rows
-    narrow = values.shape[1] == NARROW
-    width = FIRST_BUCKET if narrow else values.shape[1]
-    sums = np.zeros((n, WIDTH if narrow else width), dtype=np.int64)
-    sums[:, :width] = np.add.reduceat(values[:, :width], starts, axis=0)
-    if narrow:  # tickets: their buckets counted into the histogram columns, one bincount each
-        cell = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.r_[starts, len(order)]))
-        for column, first in (
-            (FR_BUCKET, AT[FIRST_RESPONSE_BUCKETS[0]]),
-            (RES_BUCKET, AT[RESOLUTION_BUCKETS[0]]),
-        ):
-            bucket = values[:, column]
-            counted = bucket >= 0
-            flat = np.bincount(cell[counted] * N_BUCKETS + bucket[counted], minlength=n * N_BUCKETS)
-            sums[:, first : first + N_BUCKETS] = flat.reshape(n, N_BUCKETS)
+    sums = np.add.reduceat(values, starts, axis=0)
     if sums.shape[1] == WIDTH:
         for at in MAX_AT:  # their sums above are meaningless (NOT_A_VALUE wraps): the maxima instead
             sums[:, at] = np.maximum.reduceat(values[:, at], starts)
@@ -176,104 +163,157 @@ def combine(cells: Cells) -> Cells:
     )  # fmt: skip
 
 
-def _merge(cells: Cells, more: Cells) -> Cells:
-    """CELLS and MORE as one set of cells (each already has one row per key)."""
-    if not len(cells) or not len(more):
-        return more if len(more) else cells
-    return combine(_concat([cells, more]))
+def group_tickets(cells: Cells) -> Cells:
+    """Tickets as read (``NARROW`` figures, stored column by column) grouped into cells: one sort
+    of the packed keys for each ticket's cell, then one ``bincount`` per figure (a column read in
+    place, no rows gathered), the maxima with ``maximum.at`` and the histograms with one
+    ``bincount`` of cell × bucket each."""
+    if not len(cells):
+        return _no_cells()
+    order, starts = _cell_order(cells)
+    n = len(starts)
+    cell = np.empty(len(order), dtype=np.int64)
+    cell[order] = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.r_[starts, len(order)]))
+    values = cells.values
+    sums = np.zeros((n, WIDTH), dtype=np.int64)
+    for at in range(FIRST_BUCKET):
+        if at in MAX_AT:
+            top = np.full(n, NOT_A_VALUE, dtype=np.int64)
+            np.maximum.at(top, cell, values[:, at])
+            sums[:, at] = top
+        else:  # float64 sums are exact below 2**53 (counts and minute totals)
+            sums[:, at] = np.bincount(cell, weights=values[:, at], minlength=n)
+    for column, first in (
+        (FR_BUCKET, AT[FIRST_RESPONSE_BUCKETS[0]]),
+        (RES_BUCKET, AT[RESOLUTION_BUCKETS[0]]),
+    ):
+        bucket = values[:, column]
+        counted = bucket >= 0
+        flat = np.bincount(cell[counted] * N_BUCKETS + bucket[counted], minlength=n * N_BUCKETS)
+        sums[:, first : first + N_BUCKETS] = flat.reshape(n, N_BUCKETS)
+    first_rows = order[starts]
+    return Cells(
+        cells.period[first_rows], cells.agent[first_rows], cells.team[first_rows], cells.vendor[first_rows],
+        cells.kind[first_rows], sums,
+    )  # fmt: skip
 
 
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _floats(values: Sequence[Any]) -> Floats:
-    """A fetched column as floats, NULL as NaN."""
-    return np.asarray(values, dtype=np.float64)
+# A ticket's small figures, packed by the database into few 64-bit columns: each column read costs
+# PostgreSQL about as much as the arithmetic that packs it. FLAGS: four bits, then the positions of
+# channel and priority among the names read (+1, so that 0 is "none of them"), 6 bits each.
+RESOLVED, RESOLVED_ONCE, REOPENED, ONE_REPLY = 1, 2, 4, 8
+POSITION_BITS = 6
+# Two minute figures (never negative, at most 2**31 - 1: integer columns) +1 each (0: NULL) in one.
+PAIR = 1 << 32
+# An SLA result: its target (0–2, 3: another) × 3 + its outcome (0: undecided, 1: breached, 2: met),
+# and above these 8 bits its business minutes + 1 (0: NULL).
+OUTCOME_BITS = 8
 
 
-def _kinds(channel: Sequence[str], priority: Sequence[str], kinds: dict[tuple[str, str], int]) -> Ints:
-    """(channel, priority) pairs as codes of KINDS, which grows with the pairs seen."""
-    return np.fromiter(
-        (kinds.setdefault(pair, len(kinds)) for pair in zip(channel, priority, strict=True)),
-        dtype=np.int64,
-        count=len(channel),
+def _position(column: str, names: Sequence[str], otherwise: int = -1) -> tuple[str, list[str]]:
+    """SQL of COLUMN's position in NAMES (OTHERWISE: none of them), and its parameters."""
+    whens = " ".join(f"WHEN %s THEN {i}" for i in range(len(names)))
+    return f"CASE {column} {whens} ELSE {otherwise} END", list(names)
+
+
+def _columns(table: type[Any]) -> dict[str, str]:
+    """The quoted, table-qualified column names of TABLE's model (raw SQL below stays unambiguous
+    when the query holds a subquery of another table)."""
+    quote = connection.ops.quote_name
+    prefix = quote(table._meta.db_table)
+    return {f.attname: f"{prefix}.{quote(f.column)}" for f in table._meta.concrete_fields}
+
+
+Names = tuple[list[str], list[str]]  # the channels and the priorities whose positions are read
+CHOICES: Names = (list(TicketChannel.values), list(Priority.values))
+
+
+def _ticket_read(tickets: QuerySet[Ticket], field: str, names: Names, with_resolution: bool) -> columnar.Read:
+    """The read of the packed columns of TICKETS: id, filed (µs), agent, team, vendor, FLAGS, first-response
+    pair, resolution pair, first resolution (+1), and with WITH_RESOLUTION the resolution time (µs;
+    the filing time when unresolved)."""
+    c = _columns(Ticket)
+    channel, channel_params = _position(c["channel"], names[0])
+    priority, priority_params = _position(c["priority"], names[1])
+    flags = RawSQL(
+        f"(CASE WHEN {c['resolved_at']} IS NOT NULL THEN {RESOLVED} ELSE 0 END "
+        f"+ CASE WHEN {c['first_resolved_at']} IS NOT NULL THEN {RESOLVED_ONCE} ELSE 0 END "
+        f"+ CASE WHEN {c['reopen_count']} > 0 THEN {REOPENED} ELSE 0 END "
+        f"+ CASE WHEN {c['agent_reply_count']} = 1 THEN {ONE_REPLY} ELSE 0 END "
+        f"+ 16 * ({channel} + 1) + {16 << POSITION_BITS} * ({priority} + 1))",
+        [*channel_params, *priority_params],
     )
 
+    def plus_one(column: str) -> str:
+        return f"(COALESCE({c[column]}, -1) + 1)"
 
-def _code(column: str, names: Sequence[str]) -> Case:
-    """COLUMN's position in NAMES (-1: not among them), computed by the database."""
-    return Case(*(When(**{column: name}, then=Value(i)) for i, name in enumerate(names)), default=Value(-1))
+    def pair(high: str, low: str) -> RawSQL:
+        return RawSQL(f"{plus_one(high)} * {PAIR} + {plus_one(low)}", [])
 
-
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0))
-
-
-def _or_none(column: str) -> Coalesce:
-    """A nullable minute figure (never negative) with NULL read as NONE."""
-    return Coalesce(F(column), Value(NONE))
-
-
-def _read_tickets(
-    tickets: QuerySet[Ticket], field: str, channels: Sequence[str], priorities: Sequence[str]
-) -> list[Ints]:
     no_id = Value(NO_ID)
-    kind = ExpressionWrapper(
-        _code("channel", channels) * Value(len(priorities)) + _code("priority", priorities),
-        output_field=BigIntegerField(),
-    )
-    return columnar.queryset_columns(
-        tickets.order_by()
-        .annotate(
-            filed=Epoch(field),
-            k_agent=Coalesce(F("agent_id"), no_id),
-            k_team=Coalesce(F("team_id"), no_id),
-            k_vendor=Coalesce(F("vendor_id"), no_id),
-            k_kind=kind,
-            fr=_or_none("first_response_business_minutes"),
-            fr_cal=_or_none("first_response_calendar_minutes"),
-            res=_or_none("resolution_business_minutes"),
-            res_cal=_or_none("resolution_calendar_minutes"),
-            first_res=_or_none("first_resolution_business_minutes"),
-            is_resolved=_flag(Q(resolved_at__isnull=False)),
-            was_resolved=_flag(Q(first_resolved_at__isnull=False)),
-        )
-        .values_list(
-            "id", "filed", "k_agent", "k_team", "k_vendor", "k_kind", "fr", "fr_cal", "res", "res_cal",
-            "first_res", "is_resolved", "was_resolved", "reopen_count", "agent_reply_count",
-        )
-    )  # fmt: skip
+    annotations: dict[str, Any] = {
+        "k_agent": Coalesce(F("agent_id"), no_id),
+        "k_team": Coalesce(F("team_id"), no_id),
+        "k_vendor": Coalesce(F("vendor_id"), no_id),
+        "k_flags": flags,
+        "k_fr": pair("first_response_business_minutes", "first_response_calendar_minutes"),
+        "k_res": pair("resolution_business_minutes", "resolution_calendar_minutes"),
+        "k_first_res": RawSQL(plus_one("first_resolution_business_minutes"), []),
+    }
+    if with_resolution:
+        annotations["k_resolved"] = Coalesce(F("resolved_at"), F(field))
+    names_read = ["id", field, *annotations]
+    kinds = ["int", "time"] + ["int"] * (len(annotations) - 1) + ["time" if with_resolution else "int"]
+    return columnar.queryset_read(tickets.order_by().annotate(**annotations).values_list(*names_read), kinds)
 
 
 def read_tickets(
-    tickets: QuerySet[Ticket], results: QuerySet[TicketSla], field: str, kinds: dict[tuple[str, str], int]
-) -> tuple[Ints, Cells]:
-    """The filing instants (epoch seconds) and the figures of TICKETS, one cell each, with their
-    SLA RESULTS (a superset is fine: results of other tickets are skipped). KINDS codes the
-    (channel, priority) pairs and grows with the pairs seen.
+    tickets: QuerySet[Ticket],
+    results: QuerySet[TicketSla],
+    field: str,
+    kinds: dict[tuple[str, str], int],
+    *,
+    with_resolution: bool = False,
+    read: tuple[list[Ints], list[Ints]] | None = None,
+) -> tuple[Ints, Ints | None, Cells]:
+    """The filing instants (epoch seconds), with WITH_RESOLUTION the resolution instants (-1:
+    unresolved), and the figures of TICKETS, one cell each (figures stored column by column),
+    with their SLA RESULTS (a superset is fine: results of other tickets are skipped). KINDS codes
+    the (channel, priority) pairs and grows with the pairs seen. READ: the columns of
+    ``slice_reads`` already read (else they are read here).
 
-    The columns come as arrays (``core.columnar``), every one an integer: NULL minutes as NONE,
-    flags as 0/1, (channel, priority) as the positions of both among the model's choices; a value
-    outside the choices (none can be saved through Steward, but a database can hold one) makes
-    the slice be read again with the values it holds."""
-    channels, priorities = list(TicketChannel.values), list(Priority.values)
-    columns = _read_tickets(tickets, field, channels, priorities)
-    if (columns[5] < 0).any():
-        pairs = tickets.order_by().values_list("channel", "priority").distinct()
-        channels = sorted({c for c, _ in pairs} | set(channels))
-        priorities = sorted({p for _, p in pairs} | set(priorities))
-        columns = _read_tickets(tickets, field, channels, priorities)
-    (ids, filed, agent, team, vendor, pair, fr, fr_cal, res, res_cal, first_res, resolved, once, reopens,
-     replies) = columns  # fmt: skip
+    Channel and priority travel as positions among the model's choices; a value outside them (none
+    can be saved through Steward, but a database can hold one) makes the slice be read again with
+    the values it holds."""
+    names = CHOICES
+    columns, sla = read or [r.run() for r in slice_reads(tickets, results, field, with_resolution)]
+    flags = columns[5]
+    channel = ((flags >> 4) & ((1 << POSITION_BITS) - 1)) - 1
+    priority = (flags >> (4 + POSITION_BITS)) - 1
+    if (channel < 0).any() or (priority < 0).any():
+        pairs = set(tickets.order_by().values_list("channel", "priority").distinct())
+        names = (sorted({c for c, _ in pairs} | set(names[0])), sorted({p for _, p in pairs} | set(names[1])))
+        if max(map(len, names)) >= 1 << POSITION_BITS:
+            raise ValueError("too many distinct ticket channels or priorities to roll up")
+        columns = _ticket_read(tickets, field, names, with_resolution).run()
+        flags = columns[5]
+        channel = ((flags >> 4) & ((1 << POSITION_BITS) - 1)) - 1
+        priority = (flags >> (4 + POSITION_BITS)) - 1
+    ids, filed, agent, team, vendor, _, fr_pair, res_pair, first_res = columns[:9]
     n = len(ids)
     if not n:
-        return np.zeros(0, dtype=np.int64), _no_cells(NARROW)
-    values = np.zeros((n, NARROW), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), None, _no_cells(NARROW)
+    # Column by column (Fortran order): each figure is written and later summed in place.
+    values = np.zeros((n, NARROW), dtype=np.int64, order="F")
     values[:, AT["tickets"]] = 1
-    values[:, [FR_BUCKET, RES_BUCKET]] = -1
+    values[:, FR_BUCKET] = values[:, RES_BUCKET] = -1
 
-    def minutes(column: Ints, count: str | None, total: str, top: str | None, buckets: int) -> None:
-        present = column != NONE
+    def minutes(plus_one: Ints, count: str | None, total: str, top: str | None, buckets: int) -> None:
+        present = plus_one > 0
+        column = plus_one - 1
         values[:, AT[total]] = np.where(present, column, 0)
         if count:
             values[:, AT[count]] = present
@@ -282,62 +322,81 @@ def read_tickets(
         if buckets >= 0:  # the histogram: a bucket holds its lower edge, the last is open-ended
             values[present, buckets] = np.searchsorted(EDGES, column[present], side="right") - 1
 
-    minutes(fr, "fr_n", "fr_sum", "fr_max", FR_BUCKET)
-    minutes(fr_cal, None, "fr_cal_sum", None, -1)
-    minutes(res, "res_n", "res_sum", "res_max", RES_BUCKET)
-    minutes(res_cal, None, "res_cal_sum", None, -1)
+    minutes(fr_pair >> 32, "fr_n", "fr_sum", "fr_max", FR_BUCKET)
+    minutes(fr_pair & (PAIR - 1), None, "fr_cal_sum", None, -1)
+    minutes(res_pair >> 32, "res_n", "res_sum", "res_max", RES_BUCKET)
+    minutes(res_pair & (PAIR - 1), None, "res_cal_sum", None, -1)
     minutes(first_res, "first_res_n", "first_res_sum", None, -1)
-    is_resolved, was_resolved = resolved == 1, once == 1
-    reopened, one_reply = reopens > 0, replies == 1
+    is_resolved, was_resolved = (flags & RESOLVED) > 0, (flags & RESOLVED_ONCE) > 0
+    reopened, one_reply = (flags & REOPENED) > 0, (flags & ONE_REPLY) > 0
     values[:, AT["resolved"]] = is_resolved
     values[:, AT["resolved_once"]] = was_resolved
     values[:, AT["reopened"]] = was_resolved & reopened
     values[:, AT["one_touch"]] = is_resolved & one_reply & ~reopened
     # (channel, priority) positions as codes of KINDS: one dictionary step per distinct pair.
-    seen, index = np.unique(pair, return_inverse=True)
+    pair_code = channel * len(names[1]) + priority
+    seen, index = np.unique(pair_code, return_inverse=True)
     codes = np.asarray(
         [
-            kinds.setdefault((channels[p // len(priorities)], priorities[p % len(priorities)]), len(kinds))
+            kinds.setdefault((names[0][p // len(names[1])], names[1][p % len(names[1])]), len(kinds))
             for p in seen
         ],
         dtype=np.int64,
     )
-    order = np.argsort(ids, kind="stable")
-    cells = Cells(
-        period=np.zeros(n, dtype=np.int64),
-        agent=agent,
-        team=team,
-        vendor=vendor,
-        kind=codes[index],
-        values=values,
-    ).take(order)
-    _add_sla(ids[order], cells.values, results)
-    return filed[order], cells
+    _add_sla(ids, values, sla)
+    cells = Cells(np.zeros(n, dtype=np.int64), agent, team, vendor, codes[index].reshape(n), values)
+    resolved = None
+    if with_resolution:
+        resolved = np.where(is_resolved, np.floor_divide(columns[9], 1_000_000), -1)
+    return np.floor_divide(filed, 1_000_000), resolved, cells
 
 
-def _add_sla(ids: Ints, values: Ints, results: QuerySet[TicketSla]) -> None:
-    """The SLA columns of the tickets IDS (sorted; VALUES row by row) from their RESULTS."""
-    targets = (SlaTarget.FIRST_RESPONSE, SlaTarget.NEXT_RESPONSE, SlaTarget.RESOLUTION)
-    ticket_ids, codes, outcome, gap = columnar.queryset_columns(
-        results.order_by()
-        .annotate(
-            code=_code("target", targets),
-            outcome=Case(When(met=True, then=Value(1)), When(met=False, then=Value(0)), default=Value(NONE)),
-            gap=_or_none("business_minutes"),
-        )
-        .values_list("ticket_id", "code", "outcome", "gap")
+def _sla_read(results: QuerySet[TicketSla]) -> columnar.Read:
+    """The read of RESULTS packed into two columns: ticket, and target × 3 + outcome with the
+    business minutes + 1 above (see OUTCOME_BITS)."""
+    c = _columns(TicketSla)
+    targets = (SlaTarget.FIRST_RESPONSE.value, SlaTarget.NEXT_RESPONSE.value, SlaTarget.RESOLUTION.value)
+    target, params = _position(c["target"], targets, otherwise=len(targets))
+    packed = RawSQL(
+        f"CAST(COALESCE({c['business_minutes']}, -1) + 1 AS BIGINT) * {1 << OUTCOME_BITS} "
+        f"+ {target} * 3 "
+        f"+ CASE WHEN {c['met']} THEN 2 WHEN NOT {c['met']} THEN 1 ELSE 0 END",
+        params,
     )
+    return columnar.queryset_read(
+        results.order_by().annotate(k_packed=packed).values_list("ticket_id", "k_packed"), ["int", "int"]
+    )
+
+
+def slice_reads(
+    tickets: QuerySet[Ticket], results: QuerySet[TicketSla], field: str, with_resolution: bool
+) -> tuple[columnar.Read, columnar.Read]:
+    """The two reads of a slice (see read_tickets), prepared: they can run ahead of the work on the
+    slice before (``columnar.read_ahead``)."""
+    return _ticket_read(tickets, field, CHOICES, with_resolution), _sla_read(results)
+
+
+def _add_sla(ids: Ints, values: Ints, sla: list[Ints]) -> None:
+    """The SLA columns of the tickets IDS (VALUES row by row) from their results as read (see
+    _sla_read; results of other tickets are skipped)."""
+    ticket_ids, results_packed = sla
     if not len(ticket_ids) or not len(ids):
         return
-    row = np.minimum(np.searchsorted(ids, ticket_ids), len(ids) - 1)
+    # Ids come in index order from a slice of ids; sorted only when they are not.
+    sorter = None if bool((ids[1:] >= ids[:-1]).all()) else np.argsort(ids)
+    found = np.minimum(np.searchsorted(ids, ticket_ids, sorter=sorter), len(ids) - 1)
+    row = found if sorter is None else sorter[found]
     ours = ids[row] == ticket_ids
+    code = results_packed & ((1 << OUTCOME_BITS) - 1)
+    gap = (results_packed >> OUTCOME_BITS) - 1
+    outcome = code % 3
     for i, prefix in enumerate(("fr", "nr", "res")):
-        which = ours & (codes == i)
+        which = ours & (code // 3 == i)
         at = row[which]
-        values[at, AT[f"sla_{prefix}_met"]] = outcome[which] == 1
-        values[at, AT[f"sla_{prefix}_breached"]] = outcome[which] == 0
+        values[at, AT[f"sla_{prefix}_met"]] = outcome[which] == 2
+        values[at, AT[f"sla_{prefix}_breached"]] = outcome[which] == 1
         if prefix == "nr":
-            measured = gap[which] != NONE
+            measured = gap[which] >= 0
             values[at, AT["nr_n"]] = measured
             values[at, AT["nr_sum"]] = np.where(measured, gap[which], 0)
 
@@ -358,7 +417,10 @@ def _sources(
     if span["first"] is None:
         return
     first, last = int(span["first"]), int(span["last"])
-    if 3 * Ticket.objects.filter(**filed).count() >= last - first + 1:
+    # Every ticket filed inside the range (two lookups in the filing index), or failing that most of
+    # them (a count, which reads the range's part of that index).
+    outside = Ticket.objects.filter(Q(**{f"{field}__lt": lo}) | Q(**{f"{field}__gte": hi}))
+    if not outside.exists() or 3 * Ticket.objects.filter(**filed).count() >= last - first + 1:
         for start in range(first, last + 1, ID_CHUNK):
             ids = {"gte": start, "lt": start + ID_CHUNK}
             yield (
@@ -386,11 +448,27 @@ def _local_month_sql(column: str) -> str | None:
     return None
 
 
-def read_backlog(month_ends: Sequence[datetime], kinds: dict[tuple[str, str], int]) -> Iterator[Cells]:
-    """Each month's end-of-month backlog (MONTH_ENDS sorted; the period is the month's index), as
-    cells of ``backlog_end`` only: the counted tickets opened before the month's end and not
-    resolved before it. Only tickets still open at the end of the month they were opened in are
-    ever in one (the open ones and those resolved in a later month): the query reads just those."""
+def _floats(values: Sequence[Any]) -> Floats:
+    """A fetched column as floats, NULL as NaN."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def _kinds(channel: Sequence[str], priority: Sequence[str], kinds: dict[tuple[str, str], int]) -> Ints:
+    """(channel, priority) pairs as codes of KINDS, which grows with the pairs seen."""
+    return np.fromiter(
+        (kinds.setdefault(pair, len(kinds)) for pair in zip(channel, priority, strict=True)),
+        dtype=np.int64,
+        count=len(channel),
+    )
+
+
+def read_backlog(month_ends: Sequence[datetime], kinds: dict[tuple[str, str], int]) -> Cells:
+    """The tickets that are ever in an end-of-month backlog of MONTH_ENDS (see backlog_cells), read
+    by their own query: the counted tickets opened before the last month's end and not resolved
+    before the first, and where the database can tell the local month cheaply, only those still open
+    at the end of the month they were opened in (the open ones and those resolved in a later month).
+    Each is a cell of one whose figure is the first month (index) whose end it was open at, then the
+    month after the last."""
     ops = connection.ops
     table = ops.quote_name(Ticket._meta.db_table)
     keys = ", ".join(
@@ -414,35 +492,58 @@ def read_backlog(month_ends: Sequence[datetime], kinds: dict[tuple[str, str], in
         cursor.execute(sql, [adapt(month_ends[-1]), adapt(month_ends[0])])
         rows = cursor.fetchall()
     if not rows:
-        return
+        return _no_cells(2)
     agent, team, vendor, channel, priority, opened_at, resolved_at = zip(*rows, strict=True)
-    ends = np.asarray([int(e.timestamp()) for e in month_ends], dtype=np.int64)
     resolved_epoch = _floats(resolved_at)
-    # Open at a month's end: opened before it (from the first month ending after the opening) and
-    # not resolved before it (up to the last month ending at or before the resolution).
-    first = np.searchsorted(ends, np.asarray(opened_at, dtype=np.int64), side="right")
-    last = np.where(
-        np.isnan(resolved_epoch),
-        len(ends),
-        np.searchsorted(ends, np.nan_to_num(resolved_epoch), side="right"),
+    first, last = _open_at_ends(
+        month_ends,
+        np.asarray(opened_at, dtype=np.int64),
+        np.where(np.isnan(resolved_epoch), -1, np.nan_to_num(resolved_epoch)).astype(np.int64),
     )
-    tickets = Cells(
+    return Cells(
         period=np.zeros(len(rows), dtype=np.int64),
         agent=np.asarray(agent, dtype=np.int64),
         team=np.asarray(team, dtype=np.int64),
         vendor=np.asarray(vendor, dtype=np.int64),
         kind=_kinds(channel, priority, kinds),
-        values=np.ones((len(rows), 1), dtype=np.int64),
+        values=np.stack([first, last], axis=1),
     )
-    for month in range(len(ends)):
-        open_then = tickets.take((first <= month) & (month < last))
-        if not len(open_then):
-            continue
-        counted = combine(open_then.at(np.full(len(open_then), month, dtype=np.int64)))
-        values = np.zeros((len(counted), WIDTH), dtype=np.int64)
-        values[:, BACKLOG] = counted.values[:, 0]
-        values[:, MAX_AT] = NOT_A_VALUE
-        yield Cells(counted.period, counted.agent, counted.team, counted.vendor, counted.kind, values)
+
+
+def _open_at_ends(month_ends: Sequence[datetime], opened: Ints, resolved: Ints) -> tuple[Ints, Ints]:
+    """For tickets OPENED and RESOLVED (epoch seconds, -1: unresolved), the first month (index into
+    MONTH_ENDS) whose end each was open at and the month after the last: opened before the end and
+    not resolved before it."""
+    ends = np.asarray([int(e.timestamp()) for e in month_ends], dtype=np.int64)
+    first = np.searchsorted(ends, opened, side="right")
+    last = np.where(resolved < 0, len(ends), np.searchsorted(ends, resolved, side="right"))
+    return first, last
+
+
+def backlog_cells(crossing: Cells, months: int) -> Cells:
+    """Each month's end-of-month backlog as cells of ``backlog_end`` only (the period is the month's
+    index), from tickets CROSSING month ends (cells of one: figures the first month whose end each
+    was open at and the month after the last, see read_backlog). Per (agent, team, vendor, kind): +1
+    at the first month, -1 after the last, summed along the months."""
+    crossing = crossing.take(crossing.values[:, 0] < np.minimum(crossing.values[:, 1], months))
+    if not len(crossing):
+        return _no_cells()
+    keys = Cells(np.zeros(len(crossing), dtype=np.int64), crossing.agent, crossing.team, crossing.vendor,
+                 crossing.kind, np.zeros((len(crossing), 1), dtype=np.int64))  # fmt: skip
+    order, starts = _cell_order(keys)
+    key = np.empty(len(order), dtype=np.int64)
+    key[order] = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.r_[starts, len(order)]))
+    steps = np.zeros((len(starts), months + 1), dtype=np.int64)
+    np.add.at(steps, (key, crossing.values[:, 0]), 1)
+    np.add.at(steps, (key, np.minimum(crossing.values[:, 1], months)), -1)
+    open_then = np.cumsum(steps[:, :months], axis=1)
+    cell, month = np.nonzero(open_then)
+    values = np.zeros((len(cell), WIDTH), dtype=np.int64)
+    values[:, BACKLOG] = open_then[cell, month]
+    values[:, MAX_AT] = NOT_A_VALUE
+    first_rows = order[starts][cell]
+    return Cells(month.astype(np.int64), crossing.agent[first_rows], crossing.team[first_rows],
+                 crossing.vendor[first_rows], crossing.kind[first_rows], values)  # fmt: skip
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -605,18 +706,38 @@ def _rebuild(
     month_starts, day_starts = _midnights([*months, end]), _midnights([*days, end])
     wanted = np.asarray([any(lo <= d < hi for lo, hi in daily_runs) for d in days], dtype=np.bool_)
     kinds: dict[tuple[str, str], int] = {}
-    daily, monthly = _no_cells(), _no_cells()
     lo, hi = window(start, end)
-    for tickets, results in _sources(field, lo, hi, [window(m, m)[0] for m in months[1:]]):
-        filed, rows = read_tickets(tickets, results, field, kinds)
+    month_ends = [window(m, m)[0] for m in [*months[1:], end]]
+    # Filed by opening and none opened before the range: every ticket of a backlog is read below.
+    backlog_read = field == "opened_at" and not Ticket.objects.filter(counted_q(), opened_at__lt=lo).exists()
+    crossing: list[Cells] = []
+    days_grouped: list[Cells] = []
+    months_grouped: list[Cells] = []
+    # Each slice's reads run ahead while the slice before is grouped (PostgreSQL).
+    sources = list(_sources(field, lo, hi, month_ends[:-1]))
+    reads = (slice_reads(tickets, results, field, backlog_read) for tickets, results in sources)
+    for (tickets, results), (ticket_columns, sla) in zip(sources, columnar.read_ahead(reads), strict=True):
+        filed, resolved, rows = read_tickets(
+            tickets, results, field, kinds, with_resolution=backlog_read, read=(ticket_columns, sla)
+        )
         day = np.searchsorted(day_starts, filed, side="right") - 1
         month = np.searchsorted(month_starts, filed, side="right") - 1
-        on_wanted_day = wanted[day]
-        # Each slice's tickets grouped first, then merged with the cells so far.
-        daily = _merge(daily, combine(rows.at(day, kind=False).take(on_wanted_day)))
-        monthly = _merge(monthly, combine(rows.at(month)))
-    backlog = list(read_backlog([window(m, m)[0] for m in [*months[1:], end]], kinds))
-    monthly = combine(_concat([monthly, *backlog]))
+        # Each slice's tickets grouped first, the slices' cells merged at the end.
+        by_day = rows.at(day, kind=False)
+        days_grouped.append(group_tickets(by_day if wanted.all() else by_day.take(wanted[day])))
+        months_grouped.append(group_tickets(rows.at(month)))
+        if resolved is not None:
+            first, last = _open_at_ends(month_ends, filed, resolved)
+            across = first < last
+            crossing.append(
+                Cells(rows.period[across], rows.agent[across], rows.team[across], rows.vendor[across],
+                      rows.kind[across], np.stack([first[across], last[across]], axis=1))
+            )  # fmt: skip
+    if not backlog_read:
+        crossing = [read_backlog(month_ends, kinds)]
+    backlog = backlog_cells(_concat(crossing) if crossing else _no_cells(2), len(months))
+    daily = combine(_concat(days_grouped)) if days_grouped else _no_cells()
+    monthly = combine(_concat([*months_grouped, backlog]))
     names = list(kinds)
     return {
         ServiceDailyRollup: write(ServiceDailyRollup, days, daily, None),
