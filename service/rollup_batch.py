@@ -3,33 +3,36 @@
 ``service.rollups`` decides what to rebuild (and holds the lock and the transaction); this module
 reads the tickets, computes every rollup cell and writes the rows:
 
-1. **read** the counted tickets filed in the range (filing instant as epoch seconds, agent, team,
-   vendor, channel, priority, the stored minute figures and flags) and their SLA results as two
-   plain queries, a slice at a time (``_sources``): slices of ids when the range holds most tickets
-   (a rebuild: both tables read in stored order), else month by month through the filing index
-   (a refresh of a few days). One more query returns the few tickets that are ever in an
-   end-of-month backlog (still open, or resolved in a later month than they were opened in);
+1. **read** the counted tickets filed in the range and their SLA results a slice at a time
+   (``_sources``): slices of ids when the range holds most tickets (a rebuild: both tables read in
+   stored order), else month by month through the filing index (a refresh of a few days). Each
+   slice is two queries whose columns arrive as arrays (``core.columnar``: on PostgreSQL one
+   ``array_agg`` per column in a binary COPY, on SQLite one ``group_concat``), and the database
+   packs the small figures first, because every column read costs about as much as the arithmetic
+   that packs it: four flags with the positions of channel and priority in one integer, two minute
+   figures in another, an SLA result's target, outcome and minutes in a third. On PostgreSQL the
+   next slice is read by a second thread on the same connection while numpy works on this one;
 2. **group**: days and months come from the local zone's own midnights (``searchsorted`` on their
-   epochs, so daylight saving is honoured); cells are found by ``lexsort`` on their keys; sums and
-   counts are one ``bincount`` per column, the maxima ``np.maximum.reduceat``, the histograms one
-   ``bincount`` of cell × bucket. Each slice's cells are merged with those so far, so memory grows
-   with the cells (days × agents, months × agents × channels × priorities), not the tickets;
+   epochs, so daylight saving is honoured); a ticket's cell is found by one sort of its five keys
+   packed into an int64; each figure is one ``bincount`` over its column, the maxima
+   ``maximum.at``, the histograms one ``bincount`` of cell × bucket. The slices' cells are merged
+   once at the end (a sort and ``add.reduceat``), so memory grows with the cells (days × agents,
+   months × agents × channels × priorities) and one slice of tickets. End-of-month backlogs come
+   from the tickets already read when the range holds every ticket (filed by opening), else from
+   one query of the tickets that can be in one; either way a +1 / -1 per (cell, month) summed along
+   the months;
 3. **write** PostgreSQL: ``COPY … FROM STDIN`` in binary format built with numpy; SQLite: one
    ``executemany`` per 50,000 rows, zipped from columns, with a larger page cache meanwhile.
 
 Why not SQL: the same figures as ``INSERT … SELECT … GROUP BY`` (the previous rebuild, whose column
 definitions ``service.rollups.figure_columns`` remain the reference, used by the reports and by
 ``service/tests/test_kpi_rollup_engine.py`` to check this module cell by cell) cost ~70 aggregates
-per cell in the databases' row-at-a-time executors: 25–28 s on SQLite and 8.7 s on PostgreSQL at
-250,000 tickets against 2.6–2.8 s for one DuckDB query (bench/bench_service_kpis.py). Profiled at
-that size, whole rebuild, 2 shared CPUs at load average 3–5 (so every figure is inflated):
-
-- SQLite, 13.1 s: the databases' reads 3.2 s and turning their rows into arrays 1.5 s; grouping
-  2.3 s; ``executemany`` of the 235,000 rows 2.9 s plus 0.7 s building them; commit 0.4 s.
-- PostgreSQL, 16.8 s: reads and arrays 5.3 s (SLA results 2.5 s of it); grouping 3.6 s; building
-  the binary COPY data 1.1 s; the server's COPY 5.1 s.
-
-The writes are the floor: the old SQL rebuild paid the same inserts inside its INSERT … SELECT.
+per cell in the databases' row-at-a-time executors. Measured against one DuckDB query over the same
+data in Parquet (``bench/bench_service_kpis.py``, ``bench/retime_service_rebuild.py``), PostgreSQL,
+5,000,000 tickets: the SQL rebuild 15.0×, the first numpy version (rows fetched one by one) 6.9×,
+columns as arrays 5.3×, packed and read ahead 2.6×. At that size the reads are what grows; the
+~235,000 rows written (2–3 s on either database) are a floor that does not, which is why at 250,000
+tickets the ratio is higher (4.4× PostgreSQL, 5.7× SQLite).
 """
 
 # S611: the raw SQL here is built from model metadata and constants; every value is a parameter.
