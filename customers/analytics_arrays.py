@@ -460,12 +460,7 @@ def scores_of(orders: Orders) -> Scores:
     top = per_channel.argmax(axis=1)
     lowest = np.minimum.reduceat(orders.channel[ranked], starts) if count else np.zeros(0, dtype=np.int64)
     offered_code = np.asarray([orders.channels.index(c) if c in orders.channels else -1 for c in CHANNELS])
-    channel = [
-        int(offered_code[t]) if has else low
-        for t, has, low in zip(
-            top.tolist(), (per_channel.max(axis=1, initial=0) > 0).tolist(), lowest.tolist(), strict=True
-        )
-    ]
+    channel = np.where(per_channel.max(axis=1, initial=0) > 0, offered_code[top], lowest)
     last_at = orders.placed[ranked[ends]]
     ltv = gross - refunds
     r = ntile(np.lexsort((customer, last_at)))
@@ -478,7 +473,7 @@ def scores_of(orders: Orders) -> Scores:
         refunds=refunds,
         first=ranked[starts],
         last=ranked[ends],
-        channel=np.asarray(channel, dtype=np.int64),
+        channel=channel.astype(np.int64),
         r=r,
         f=f,
         m=m,
