@@ -63,6 +63,35 @@ def worker(url: str) -> None:
         print(json.dumps({"seconds": elapsed}), flush=True)
 
 
+def alternate(urls: dict[str, str], repeats: int) -> tuple[dict[str, int], dict[tuple[str, str], float]]:
+    """Time every read of READS against each database of URLS (name → URL), one worker process per
+    database, request by request in turn; returns the tickets of each and the best time of each
+    (database, read)."""
+    procs = {}
+    tickets = {}
+    for name, url in urls.items():
+        procs[name] = subprocess.Popen(
+            [sys.executable, __file__, "--small", "-", "--large", "-", "--worker", url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        tickets[name] = json.loads(procs[name].stdout.readline())["tickets"]  # type: ignore[union-attr]
+    times: dict[tuple[str, str], list[float]] = {(s, r): [] for s in procs for r in READS}
+    try:
+        for _ in range(repeats):
+            for read in READS:
+                for name, proc in procs.items():
+                    proc.stdin.write(read + "\n")  # type: ignore[union-attr]
+                    proc.stdin.flush()  # type: ignore[union-attr]
+                    times[(name, read)].append(json.loads(proc.stdout.readline())["seconds"])  # type: ignore[union-attr]
+    finally:
+        for proc in procs.values():
+            proc.stdin.close()  # type: ignore[union-attr]
+            proc.wait()
+    return tickets, {key: min(values) for key, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,31 +104,12 @@ def main() -> None:
     if args.worker:
         worker(args.worker)
         return
-    procs = {}
-    tickets = {}
-    for name in ("small", "large"):
-        procs[name] = subprocess.Popen(
-            [sys.executable, __file__, "--small", "-", "--large", "-", "--worker", getattr(args, name)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        tickets[name] = json.loads(procs[name].stdout.readline())["tickets"]  # type: ignore[union-attr]
-    times: dict[tuple[str, str], list[float]] = {(s, r): [] for s in procs for r in READS}
-    for _ in range(args.repeats):
-        for read in READS:
-            for name, proc in procs.items():
-                proc.stdin.write(read + "\n")  # type: ignore[union-attr]
-                proc.stdin.flush()  # type: ignore[union-attr]
-                times[(name, read)].append(json.loads(proc.stdout.readline())["seconds"])  # type: ignore[union-attr]
-    for proc in procs.values():
-        proc.stdin.close()  # type: ignore[union-attr]
-        proc.wait()
+    tickets, best = alternate({"small": args.small, "large": args.large}, args.repeats)
     print(f"load average {os.getloadavg()[0]:.1f}; best of {args.repeats}, reads alternated")
     print("| read | small | time | full | time | ratio |")
     print("|---|--:|--:|--:|--:|--:|")
     for read in READS:
-        small, large = min(times[("small", read)]), min(times[("large", read)])
+        small, large = best[("small", read)], best[("large", read)]
         print(
             f"| {read} | {tickets['small']:,} tickets | {small * 1000:.0f} ms | "
             f"{tickets['large']:,} tickets | {large * 1000:.0f} ms | {large / small:.2f}× |"
