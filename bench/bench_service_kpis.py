@@ -328,7 +328,7 @@ def run(ctx: Context) -> list[Row]:
     # grows with the agents shown rather than with the tickets; the reads are therefore also timed
     # at the issue's own 50,000 when the full set is at least five times that.
     small = max(total // 100, 200)
-    sizes = [small] + ([SMALL] if total >= 5 * SMALL else [])
+    sizes = sorted({small} | ({SMALL} if total >= 5 * SMALL else set()))
     read_api, read_page = _report_requests(manager)
     copies: dict[int, str] = {}
     loaded = 0

@@ -32,21 +32,17 @@ from django.db.models import QuerySet
 
 Ints = npt.NDArray[np.int64]
 
-CHUNK_BITS = 20  # PostgreSQL: keys per row of arrays, as a power of two
-
 
 def pg_copy_arrays(sql: str, params: Sequence[Any], kinds: Sequence[str], raw: Any = None) -> list[Ints]:
     """Run ``COPY (SQL) TO STDOUT (FORMAT binary)``, SQL returning rows of integer arrays (one per
-    KIND, the binary element type "i8" or "i4", none NULL), and return each column of arrays
-    concatenated as int64.
+    KIND, the binary element type "i8" or "i4"), and return each column of arrays concatenated as
+    int64 (see pg_copy_bytes and pg_parse_arrays)."""
+    return pg_parse_arrays(pg_copy_bytes(sql, params, raw), kinds)
 
-    Binary COPY: a 19-byte header, then per row a 2-byte field count (-1 ends the data) and per
-    field a 4-byte length and the value; an int array is a 20-byte header (dimensions, flags,
-    element type, size, lower bound) and its elements as (4-byte length, value) pairs, which
-    ``numpy.frombuffer`` reads as one strided record array. An aggregate over no rows is NULL.
 
-    RAW: a psycopg connection to use instead of Django's (see ``read_ahead``).
-    """
+def pg_copy_bytes(sql: str, params: Sequence[Any], raw: Any = None) -> bytearray:
+    """The binary COPY output of the query SQL. RAW: a psycopg connection to use instead of
+    Django's (see ``read_ahead``)."""
     data = bytearray()
     statement = f"COPY ({sql}) TO STDOUT (FORMAT binary)"
     with connection.cursor() if raw is None else raw.cursor() as cursor:
@@ -54,6 +50,18 @@ def pg_copy_arrays(sql: str, params: Sequence[Any], kinds: Sequence[str], raw: A
         with psycopg_cursor.copy(statement, list(params)) as copy:
             for block in copy:
                 data += block
+    return data
+
+
+def pg_parse_arrays(data: bytearray, kinds: Sequence[str]) -> list[Ints]:
+    """Binary COPY DATA of rows of integer arrays (one per KIND, "i8" or "i4", elements not NULL)
+    as one int64 column per KIND, the rows' arrays concatenated.
+
+    Binary COPY: a 19-byte header, then per row a 2-byte field count (-1 ends the data) and per
+    field a 4-byte length (-1: NULL, as an aggregate over no rows is) and the value; an int array
+    is a 20-byte header (dimensions, flags, element type, size, lower bound) and its elements as
+    (4-byte length, value) pairs, which ``numpy.frombuffer`` reads as one strided record array.
+    """
     parts: list[list[Ints]] = [[] for _ in kinds]
     position = 19
     while (
@@ -82,23 +90,33 @@ PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 UTC, PostgreSQL's binary tim
 
 @dataclass(frozen=True)
 class Read:
-    """A read of integer columns, prepared: its SQL (one aggregate per column on PostgreSQL, one
-    ``group_concat`` per column on SQLite) and how each column is decoded."""
+    """A read of integer columns, prepared: its SQL (arrays on PostgreSQL, one ``group_concat`` per
+    column on SQLite) and each column's kind: "int" (int8 arrays on PostgreSQL), "i4" (int4 arrays),
+    "time" (``timestamptz`` arrays: microseconds since 2000, shifted to 1970; SQLite gives
+    microseconds since 1970 already)."""
 
     sql: str
     params: list[Any]
     kinds: list[str]
 
-    def run(self, raw: Any = None) -> list[Ints]:
+    def fetch(self, raw: Any = None) -> Any:
+        """What the database returns (PostgreSQL: the COPY's bytes; RAW as in pg_copy_bytes)."""
         if connection.vendor == "postgresql":
-            columns = pg_copy_arrays(self.sql, self.params, ["i8"] * len(self.kinds), raw)
-            return [c + PG_EPOCH_US if k == "time" else c for c, k in zip(columns, self.kinds, strict=True)]
+            return pg_copy_bytes(self.sql, self.params, raw)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, self.params)
-            row = cursor.fetchone()
-        if row is None or not row[0]:
+            return cursor.fetchone()
+
+    def decode(self, fetched: Any) -> list[Ints]:
+        if connection.vendor == "postgresql":
+            columns = pg_parse_arrays(fetched, ["i4" if k == "i4" else "i8" for k in self.kinds])
+            return [c + PG_EPOCH_US if k == "time" else c for c, k in zip(columns, self.kinds, strict=True)]
+        if fetched is None or not fetched[0]:
             return [np.zeros(0, dtype=np.int64) for _ in self.kinds]
-        return [np.fromstring(text, dtype=np.int64, sep=",") for text in row[1:]]
+        return [np.fromstring(text, dtype=np.int64, sep=",") for text in fetched[1:]]
+
+    def run(self, raw: Any = None) -> list[Ints]:
+        return self.decode(self.fetch(raw))
 
 
 def int_read(sql: str, params: Sequence[Any], kinds: Sequence[str]) -> Read:
@@ -135,8 +153,8 @@ def read_ahead(batches: Iterator[Sequence[Read]]) -> Iterator[list[list[Ints]]]:
     """The columns of each batch of READS in turn. On PostgreSQL the next batch is read by a second
     thread while the caller works on the one yielded, through the same connection (so in the same
     transaction: it sees what the caller's transaction wrote), which the caller leaves alone until
-    it asks for the next batch; the database computes while numpy does. BATCHES is consumed in the
-    caller's thread (building a read compiles SQL)."""
+    it asks for the next batch; the database computes while numpy parses and the caller works.
+    BATCHES is consumed in the caller's thread (building a read compiles SQL)."""
     if connection.vendor != "postgresql":
         for batch in batches:
             yield [read.run() for read in batch]
@@ -144,15 +162,61 @@ def read_ahead(batches: Iterator[Sequence[Read]]) -> Iterator[list[list[Ints]]]:
     connection.ensure_connection()
     raw = connection.connection
 
-    def run(batch: Sequence[Read]) -> list[list[Ints]]:
-        return [read.run(raw) for read in batch]
+    def fetch(batch: Sequence[Read]) -> tuple[Sequence[Read], list[Any]]:
+        return batch, [read.fetch(raw) for read in batch]
+
+    def decoded(done: Future[tuple[Sequence[Read], list[Any]]]) -> list[list[Ints]]:
+        batch, fetched = done.result()
+        return [read.decode(data) for read, data in zip(batch, fetched, strict=True)]
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="columnar-read") as pool:
-        pending: Future[list[list[Ints]]] | None = None
+        pending: Future[tuple[Sequence[Read], list[Any]]] | None = None
         for batch in batches:
-            started = pool.submit(run, batch)
+            started = pool.submit(fetch, batch)
             if pending is not None:
-                yield pending.result()
+                yield decoded(pending)  # parsed here while the database serves the next batch
             pending = started
         if pending is not None:
-            yield pending.result()
+            yield decoded(pending)
+
+
+def read_side_by_side(groups: Sequence[Sequence[Read]]) -> list[list[list[Ints]]] | None:
+    """The columns of each group of READS, the groups read at the same time, each by a connection
+    of its own that shares this transaction's snapshot (``pg_export_snapshot``): on two cores the
+    database reads two tables at once. Only on PostgreSQL, inside a transaction that has written
+    nothing yet (its own changes would be invisible to the other connections; then None, and the
+    caller reads as usual). Parsing happens in the caller's thread."""
+    # A snapshot can be exported only by the transaction itself, not from inside a savepoint.
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or any(connection.savepoint_ids):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+        row = cursor.fetchone()
+        if row is None or not row[0]:
+            return None
+        cursor.execute("SELECT pg_export_snapshot()")
+        row = cursor.fetchone()
+    from psycopg import sql as psycopg_sql  # PostgreSQL's driver, loaded only where it is used
+
+    snapshot = str(row[0]) if row else ""
+    settings = connection.get_connection_params()
+
+    def fetch(group: Sequence[Read]) -> list[Any]:
+        raw = connection.get_new_connection(settings)
+        try:
+            raw.autocommit = True
+            raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            raw.execute(psycopg_sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg_sql.Literal(snapshot)))
+            fetched = [read.fetch(raw) for read in group]
+            raw.execute("COMMIT")
+            return fetched
+        finally:
+            raw.close()
+
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="columnar-side") as pool:
+        futures = [pool.submit(fetch, group) for group in groups]
+        fetched = [future.result() for future in futures]
+    return [
+        [read.decode(data) for read, data in zip(group, results, strict=True)]
+        for group, results in zip(groups, fetched, strict=True)
+    ]

@@ -85,7 +85,9 @@ def tuned() -> Iterator[None]:
     """
     from customers.analytics_arrays import reads_shared
 
-    with transaction.atomic(), reads_shared(), connection.cursor() as cursor:
+    # No savepoint: a failed rebuild fails its caller's whole transaction anyway, and without one
+    # the reads can share the transaction's snapshot with a second connection (columnar).
+    with transaction.atomic(savepoint=False), reads_shared(), connection.cursor() as cursor:
         if _pg():
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
             yield

@@ -15,8 +15,10 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from core import columnar
 from customers import analytics, analytics_arrays
 from customers.models import CategoryAffinity, CohortMonth, CustomerMetrics, Order, OrderLine, SalesMonth
 from customers.tests.sales_helpers import customer, person
@@ -115,8 +117,15 @@ def metrics_state() -> list[tuple[object, ...]]:
     return sorted(CustomerMetrics.objects.values_list(*METRIC_FIELDS))
 
 
-@pytest.mark.parametrize(("seed", "customers", "orders"), [(1, 23, 300), (2, 7, 40), (3, 61, 500)])
-def test_sales_months_match_the_sql_rebuild(seed, customers, orders):
+@pytest.mark.parametrize(
+    ("seed", "customers", "orders", "id_slice"),
+    [(1, 23, 300, None), (2, 7, 40, None), (3, 61, 500, None), (3, 61, 500, 37)],
+)
+def test_sales_months_match_the_sql_rebuild(seed, customers, orders, id_slice, monkeypatch):
+    """ID_SLICE: PostgreSQL reads the orders and lines in slices of that many ids (many slices,
+    read ahead by a second thread), not the one slice this little data needs."""
+    if id_slice:
+        monkeypatch.setattr(analytics_arrays, "PG_SLICE", id_slice)
     random_orders(seed, customers, orders)
     analytics.sales_months_rebuild_sql()
     by_sql = sales_state()
@@ -127,8 +136,15 @@ def test_sales_months_match_the_sql_rebuild(seed, customers, orders):
     assert {str(row[0]) for row in by_sql} >= {"2026-01-01", "2026-02-01"}
 
 
-@pytest.mark.parametrize(("seed", "customers", "orders"), [(1, 23, 300), (4, 12, 90), (3, 61, 500)])
-def test_scores_match_the_sql_rebuild_and_keep_the_segment_before(seed, customers, orders):
+@pytest.mark.parametrize(
+    ("seed", "customers", "orders", "id_slice"),
+    [(1, 23, 300, None), (4, 12, 90, None), (3, 61, 500, None), (4, 12, 90, 11)],
+)
+def test_scores_match_the_sql_rebuild_and_keep_the_segment_before(
+    seed, customers, orders, id_slice, monkeypatch
+):
+    if id_slice:
+        monkeypatch.setattr(analytics_arrays, "PG_SLICE", id_slice)
     random_orders(seed, customers, orders)
     now = timezone.now()
     with analytics.tuned():
@@ -210,3 +226,47 @@ def test_ntile_gives_sql_bucket_sizes(n):
     # SQL: the first n % 5 buckets hold one row more, and ranks fill the buckets in order.
     assert sizes == [n // 5 + (1 if b < n % 5 else 0) for b in range(5)]
     assert list(buckets) == sorted(buckets)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections sharing a snapshot (PostgreSQL)"
+)
+def test_orders_and_lines_read_side_by_side_give_the_same_rows(monkeypatch):
+    """A rebuild in a transaction of its own (the nightly job) reads the orders and the lines at the
+    same time on two connections sharing its snapshot; the rows equal the SQL rebuild's."""
+    random_orders(7, 19, 200)  # committed: this test runs outside a test transaction
+    used = []
+    side_by_side = columnar.read_side_by_side
+
+    def spy(groups):
+        found = side_by_side(groups)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(columnar, "read_side_by_side", spy)
+    monkeypatch.setattr(analytics_arrays, "PG_SLICE", 29)
+    analytics.sales_months_rebuild_sql()
+    by_sql = sales_state()
+    SalesMonth.objects.all().delete()
+    with analytics.tuned():
+        assert analytics.sales_months_rebuild() == len(by_sql)
+    assert used == [True]
+    assert sales_state() == by_sql
+    # Inside a transaction that has already written, the reads go through the one connection.
+    with analytics.tuned():
+        SalesMonth.objects.all().delete()
+        assert analytics.sales_months_rebuild() == len(by_sql)
+    assert used == [True, False]
+    assert sales_state() == by_sql
+
+
+@pytest.mark.parametrize("offset", [0, 1 << 61])
+def test_distinct_members_per_group_are_counted_once(offset):
+    """Distinct orders or customers per cell; members below 0 (no customer) do not count; ids so
+    large that the packed key would overflow take the lexsort path and count the same."""
+    rng = np.random.default_rng(3)
+    group, member = rng.integers(0, 50, 1000), rng.integers(-1, 300, 1000)
+    member = np.where(member >= 0, member + offset, member)
+    expected = [len(set(member[(group == g) & (member >= 0)].tolist())) for g in range(50)]
+    assert analytics_arrays._distinct_per_group(group, 50, member).tolist() == expected
