@@ -706,11 +706,7 @@ def _pg_scores_write(
         # Every row is replaced: TRUNCATE (readers wait for the rebuild's commit) leaves no dead
         # rows for the insert to step over; DELETE made the insert take 10 s instead of 6 at
         # 1,000,000 customers.
-        # TRUNCATE refuses a table with checks still pending from earlier in the transaction (a
-        # refresh before): run them now, then defer again as Django's constraints are declared.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute("TRUNCATE customers_customermetrics")
+        cursor.execute("TRUNCATE customers_customermetrics")  # nothing references it, it has no checks
         cursor.execute(
             f"INSERT INTO customers_customermetrics ({METRICS_COLUMNS}) "
             "SELECT s.customer_id, s.n, s.gross / 100.0, s.refunds / 100.0, (s.gross - s.refunds) / 100.0, "
