@@ -154,19 +154,43 @@ Source = tuple[str, list[str], str, str]
 Prefetched = tuple[list[str], list[Ints]]  # the names tried and the columns read with them
 
 
-def _pg_side_by_side(sources: list[Source]) -> list[Prefetched] | None:
-    """SOURCES read at the same time with the known names (``columnar.read_side_by_side``), or None
-    where that cannot be done (see there)."""
-    plans = []
-    for name, numbers, table, where in sources:
-        names = _pg_known(name)
-        code, params = _code(name, names)
-        kinds = ["i8"] * len(numbers) + ["i4"]
-        plans.append((names, len(kinds), _pg_reads([*numbers, code], kinds, table, where, params)))
-    results = columnar.read_side_by_side([reads for _, _, reads in plans])
+def _pg_side_by_side(groups: list[list[Source]]) -> list[list[Prefetched]] | None:
+    """The sources of each group read in turn, the groups at the same time, with the known names
+    (``columnar.read_side_by_side``); None where that cannot be done (see there)."""
+    plans: list[list[tuple[list[str], int, list[Any]]]] = []
+    for sources in groups:
+        plans.append([])
+        for name, numbers, table, where in sources:
+            names = _pg_known(name)
+            code, params = _code(name, names)
+            kinds = ["i8"] * len(numbers) + ["i4"]
+            plans[-1].append((names, len(kinds), _pg_reads([*numbers, code], kinds, table, where, params)))
+    results = columnar.read_side_by_side([[read for _, _, reads in plan for read in reads] for plan in plans])
     if results is None:
         return None
-    return [(names, _joined(parts, width)) for (names, width, _), parts in zip(plans, results, strict=True)]
+    out: list[list[Prefetched]] = []
+    for plan, columns in zip(plans, results, strict=True):
+        out.append([])
+        for names, width, reads in plan:
+            out[-1].append((names, _joined(columns[: len(reads)], width)))
+            columns = columns[len(reads) :]
+    return out
+
+
+def _affinity_source() -> Source:
+    return "category", ["customer_id", _money("spend")], "customers_categoryaffinity", ""
+
+
+def _pg_unchanged(table: str) -> bool:
+    """Whether this transaction has inserted, updated or deleted no row of TABLE (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname = %s",
+            [table],
+        )
+        row = cursor.fetchone()
+    return row is not None and int(row[0]) == 0
 
 
 @dataclass
@@ -290,16 +314,19 @@ def _lines_source() -> Source:
 def orders_read() -> Orders:
     """The live orders, sorted by id (read once per rebuild, see ``reads_shared``). Within a
     rebuild on PostgreSQL that has written nothing yet, the lines are read at the same time on a
-    second connection (``columnar.read_side_by_side``), for ``lines_read``."""
+    second connection (``columnar.read_side_by_side``), for ``lines_read``, and the stored
+    category affinity after the orders, for ``_top_categories`` (used only if the rebuild has not
+    rewritten it by then)."""
     shared = _READ.get()
     if shared is not None and "orders" in shared:
         found: Orders = shared["orders"]
         return found
     prefetched = None
     if shared is not None and _pg():
-        both = _pg_side_by_side([_orders_source(), _lines_source()])
+        # Orders then the stored affinity on one connection, the lines (the longest) on another.
+        both = _pg_side_by_side([[_orders_source(), _affinity_source()], [_lines_source()]])
         if both is not None:
-            prefetched, shared["lines_prefetched"] = both
+            (prefetched, shared["affinity_prefetched"]), (shared["lines_prefetched"],) = both
     orders = _orders_read(prefetched)
     if shared is not None:
         shared["orders"] = orders
@@ -569,9 +596,11 @@ def _top_categories(customers: Ints) -> tuple[Ints, list[str]]:
     """The top category of each of CUSTOMERS (sorted ids) from the stored affinity, as a code
     into the returned names (-1: none): most spend, a tie the first by name in the database's
     collation (as ``analytics.TOP_CATEGORY``)."""
-    categories, category, (customer, spend) = _read(
-        "category", ["customer_id", _money("spend")], "customers_categoryaffinity"
-    )
+    shared = _READ.get()
+    prefetched = shared.pop("affinity_prefetched", None) if shared is not None else None
+    if prefetched is not None and not _pg_unchanged("customers_categoryaffinity"):
+        prefetched = None  # rewritten since (the nightly rebuild computes it first): read it again
+    categories, category, (customer, spend) = _read(*_affinity_source(), prefetched=prefetched)
     ranked = np.lexsort((category, -spend, customer))
     first = ranked[np.nonzero(np.diff(customer[ranked], prepend=-1))[0]]
     at = np.minimum(np.searchsorted(customer[first], customers), max(len(first) - 1, 0))

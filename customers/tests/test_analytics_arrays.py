@@ -270,3 +270,39 @@ def test_distinct_members_per_group_are_counted_once(offset):
     member = np.where(member >= 0, member + offset, member)
     expected = [len(set(member[(group == g) & (member >= 0)].tolist())) for g in range(50)]
     assert analytics_arrays._distinct_per_group(group, 50, member).tolist() == expected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections sharing a snapshot (PostgreSQL)"
+)
+def test_the_affinity_read_ahead_is_used_only_while_the_rebuild_has_not_rewritten_it():
+    """The stored affinity is read with the orders, for the top category of the scores; the nightly
+    rebuild rewrites the affinity first, and then the scores must read the new one."""
+    random_orders(8, 17, 150)
+    now = timezone.now()
+    with analytics.tuned():
+        analytics.sales_months_rebuild_sql()  # the categories a read tries first
+        analytics.affinity_rebuild_sql()
+        analytics.scores_rebuild_sql(now=now)
+    by_sql = metrics_state()
+    assert {row[9] for row in by_sql} - {""}  # top categories to compare
+    # Unchanged affinity: the scores use what was read with the orders.
+    with analytics.tuned():
+        analytics.scores_rebuild(now=now)
+    assert metrics_state() == by_sql
+    # Stale stored affinity (one customer's spend moved to another category), then the nightly
+    # order: affinity first, scores after. The scores must see the rebuilt affinity.
+    top = {row[0]: row[9] for row in by_sql}
+    customer_id, category = next(
+        (c, cat)
+        for c, cat in CategoryAffinity.objects.order_by("customer_id", "category").values_list(
+            "customer_id", "category"
+        )
+        if cat != top.get(c)
+    )
+    CategoryAffinity.objects.filter(customer_id=customer_id, category=category).update(spend=Decimal("99999"))
+    with analytics.tuned():
+        analytics.affinity_rebuild()
+        analytics.scores_rebuild(now=now)
+    assert metrics_state() == by_sql
