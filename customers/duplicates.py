@@ -394,6 +394,9 @@ def customer_merge(
         merged_at=now,
     )
     audit.record_change(AuditEvent.Action.CREATE, merge, actor=actor)
+    from customers.services import customers_changed_queue  # services builds on this module
+
+    customers_changed_queue([survivor.pk, merged.pk])
     return merge
 
 
@@ -450,6 +453,9 @@ def customer_merge_undo(*, actor: Any, merge: CustomerMerge) -> CustomerMerge:
     merge.undone_by = actor
     merge.save(update_fields=["undone_at", "undone_by", "updated_at"])
     audit.record_change(AuditEvent.Action.UPDATE, merge, before=before_merge, actor=actor)
+    from customers.services import customers_changed_queue
+
+    customers_changed_queue([survivor.pk, merged.pk])
     return merge
 
 

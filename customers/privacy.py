@@ -343,6 +343,9 @@ def customer_correct(*, actor: Any, customer: Customer, changes: dict[str, str],
         customer.full_clean(exclude=["merged_into"])
         customer.save()
         audit.record_change(AuditEvent.Action.UPDATE, customer, before=before, actor=actor, purpose=purpose)
+        from customers.services import customers_changed_queue  # services builds on this module
+
+        customers_changed_queue([customer.pk])
     return sorted(changed)
 
 

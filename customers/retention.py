@@ -116,12 +116,19 @@ def _apply(rule: RetentionRule, rows: QuerySet[Any], now: datetime) -> int:
     ids = list(rows.values_list("pk", flat=True))
     if not ids:
         return 0
+    from customers.services import customers_changed_queue  # services builds on this module
+
     if rule.category == Category.INACTIVE_CUSTOMERS:
+        customers_changed_queue(ids)  # anonymised: out of segments that filter on their details
         return Customer.objects.filter(pk__in=ids).update(
             **PERSONAL_BLANKS, anonymised_at=now, updated_at=now
         )
     if rule.category == Category.ORDERS:
-        return Order.objects.filter(pk__in=ids).update(customer=None, updated_at=now)
+        orders = Order.objects.filter(pk__in=ids)
+        customers_changed_queue(
+            orders.exclude(customer=None).values_list("customer_id", flat=True).distinct()
+        )
+        return orders.update(customer=None, updated_at=now)
     if rule.category == Category.EVENTS:
         events = BehaviourEvent.objects.filter(pk__in=ids)
         if rule.action == Action.ANONYMISE:

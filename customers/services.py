@@ -353,6 +353,17 @@ def sales_rollups_queue(result: importing.LoadResult) -> None:
     transaction.on_commit(lambda: refresh_sales_rollups.delay(months, customer_ids))
 
 
+def customers_changed_queue(customer_ids: Iterable[int]) -> None:
+    """Queue, to run after the current transaction commits, the refresh of the metrics and named
+    segments of CUSTOMER_IDS, whose details or orders changed outside an order load: a merge or its
+    undo, a correction (page, API, the customer's own link), retention (item 4: segments are kept up
+    to date; a segment can filter on district and tier, and a merge moves orders). Once per call,
+    whatever the number of customers (the same task as after an order load)."""
+    ids = {int(pk) for pk in customer_ids}
+    if ids:
+        sales_rollups_queue(importing.LoadResult(customer_ids=ids))
+
+
 @transaction.atomic
 def sales_rollups_refresh(*, months: list[date], customer_ids: list[int]) -> None:
     """The queued refresh: only the months and customers touched (see analytics.rollups_refresh)."""

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0010_metrics_rebuilt_segment'),
+        ("customers", "0010_metrics_rebuilt_segment"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customermetrics',
-            name='customer',
-            field=models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='metrics', serialize=False, to='customers.customer'),
+            model_name="customermetrics",
+            name="customer",
+            field=models.OneToOneField(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                primary_key=True,
+                related_name="metrics",
+                serialize=False,
+                to="customers.customer",
+            ),
         ),
     ]
