@@ -597,8 +597,16 @@ def _load_chunk(
     keep_good: bool,
 ) -> tuple[int, int]:
     if kind == "customers":
-        stage("customers", rows)
-        return _upsert_customers(now)
+        table = stage("customers", rows)
+        counts = _upsert_customers(now)
+        # New or updated details (district, tier): the customers' segments are refreshed after.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id FROM {table} s JOIN customers_customer c "  # noqa: S608 (a staging table name)
+                "ON c.source = s.source AND c.external_id = s.external_id"
+            )
+            result.customer_ids.update(int(row[0]) for row in cursor.fetchall())
+        return counts
     table = stage(kind, rows)
     if kind == "orders":
         stage("lines", lines)

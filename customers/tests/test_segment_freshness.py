@@ -1,6 +1,6 @@
 """Named segments stay current after a customer's details or orders change outside an order load
-(issue 7 item 4): a duplicate merge and its undo, a correction, and retention's anonymisation each
-queue one refresh of the customers they touched, run after the change commits."""
+(issue 7 item 4): a customer load, a duplicate merge and its undo, a correction, and retention's
+anonymisation each queue one refresh of the customers they touched, run after the change commits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from customers import duplicates, privacy, retention, services, tasks
 from customers.models import Customer, CustomerMetrics
 from customers.privacy_models import CustomerMerge, DuplicateCandidate
 from customers.tests.dpo_fixtures import days_ago, make_customer, make_order
-from customers.tests.sales_helpers import person
+from customers.tests.sales_helpers import Caller, customer, person
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,18 @@ def test_retention_anonymising_a_customer_takes_it_out_of_segments(
         retention.retention_run(actor=dpo, dry_run=False)
     assert refreshes == [[old.pk]]
     assert members(sha_tin) == {"NEW"}
+
+
+def test_a_customer_load_puts_new_and_moved_customers_into_their_segments(
+    client, sha_tin, refreshes, django_capture_on_commit_callbacks
+):
+    crm = person("crm_staff", "crm")
+    services.sales_records_load(actor=crm, kind="customers", records=[customer("STAY", district="Tai Po")])
+    services.segment_refresh(actor=crm, segment=sha_tin)
+    assert members(sha_tin) == set()
+    records = [customer("NEW", district="Sha Tin"), customer("STAY", district="Sha Tin")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Caller(client, crm)("post", "/api/v1/customers/bulk", {"records": records})
+    assert response.status_code == 200, response.content
+    assert len(refreshes) == 1  # one refresh for the whole load
+    assert members(sha_tin) == {"NEW", "STAY"}
