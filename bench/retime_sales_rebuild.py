@@ -15,13 +15,14 @@ alternates the same DuckDB queries and Steward's ``sales_months_rebuild`` + ``sc
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench import retiming  # noqa: E402 (after the project root is on the path)
+
 EXPORTS = {
     "orders": (
         "SELECT id, customer_id, channel, status, placed_at AT TIME ZONE 'UTC', total, refunded_amount "
@@ -61,14 +62,7 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="URL of a database bench_customers_reports loaded")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steward.settings")
-    os.environ["STEWARD_ENV"] = "test"
-    os.environ["DEBUG"] = "false"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    retiming.django_on(args.database)
     import duckdb
     from django.utils import timezone
 
@@ -92,20 +86,8 @@ def main() -> None:
                 analytics.sales_months_rebuild()
                 analytics.scores_rebuild(now=timezone.now())
 
-        times: dict[str, list[float]] = {"duckdb": [], "steward": []}
-        for _ in range(args.repeats):
-            for name, run in (("duckdb", baseline), ("steward", subject)):
-                started = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - started)
-                print(f"  {name}: {times[name][-1]:.2f} s", flush=True)
+        retiming.alternate(baseline, subject, args.repeats, "sales_months_rebuild + scores_rebuild")
     duck.close()
-    duck_best, ours = min(times["duckdb"]), min(times["steward"])
-    print(
-        f"load average {os.getloadavg()[0]:.1f}; best of {args.repeats}, alternated: "
-        f"DuckDB {duck_best:.2f} s, sales_months_rebuild + scores_rebuild {ours:.2f} s, "
-        f"ratio {ours / duck_best:.2f}× (target ≤ 3×)"
-    )
 
 
 if __name__ == "__main__":

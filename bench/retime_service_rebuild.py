@@ -14,14 +14,14 @@ results to Parquet (untimed), then alternates one DuckDB query and one ``rollups
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench import retiming  # noqa: E402 (after the project root is on the path)
 
 
 def main() -> None:
@@ -31,14 +31,7 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="URL of a database bench_service_kpis loaded")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steward.settings")
-    os.environ["STEWARD_ENV"] = "test"
-    os.environ["DEBUG"] = "false"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    retiming.django_on(args.database)
     import duckdb
 
     from bench.bench_service_kpis import _duckdb_query, _export_parquet
@@ -52,23 +45,13 @@ def main() -> None:
         print(f"{tickets:,} tickets exported to Parquet in {time.perf_counter() - started:.0f} s", flush=True)
         query = _duckdb_query(Path(folder))
         duck = duckdb.connect()
-        times: dict[str, list[float]] = {"duckdb": [], "steward": []}
-        for _ in range(args.repeats):
-            for name, run in (
-                ("duckdb", lambda: duck.execute(f"CREATE OR REPLACE TABLE rollups AS {query}")),
-                ("steward", lambda: rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2))),
-            ):
-                started = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - started)
-                print(f"  {name}: {times[name][-1]:.2f} s", flush=True)
+        retiming.alternate(
+            lambda: duck.execute(f"CREATE OR REPLACE TABLE rollups AS {query}"),
+            lambda: rollups_rebuild(start=date(2024, 10, 1), end=date(2026, 11, 2)),
+            args.repeats,
+            "rollups_rebuild()",
+        )
         duck.close()
-    duck_best, ours = min(times["duckdb"]), min(times["steward"])
-    print(
-        f"load average {os.getloadavg()[0]:.1f}; best of {args.repeats}, alternated: "
-        f"DuckDB {duck_best:.2f} s, rollups_rebuild() {ours:.2f} s, "
-        f"ratio {ours / duck_best:.2f}× (target ≤ 3×)"
-    )
 
 
 if __name__ == "__main__":
