@@ -33,13 +33,6 @@ from django.db.models import QuerySet
 Ints = npt.NDArray[np.int64]
 
 
-def pg_copy_arrays(sql: str, params: Sequence[Any], kinds: Sequence[str], raw: Any = None) -> list[Ints]:
-    """Run ``COPY (SQL) TO STDOUT (FORMAT binary)``, SQL returning rows of integer arrays (one per
-    KIND, the binary element type "i8" or "i4"), and return each column of arrays concatenated as
-    int64 (see pg_copy_bytes and pg_parse_arrays)."""
-    return pg_parse_arrays(pg_copy_bytes(sql, params, raw), kinds)
-
-
 def pg_copy_bytes(sql: str, params: Sequence[Any], raw: Any = None) -> bytearray:
     """The binary COPY output of the query SQL. RAW: a psycopg connection to use instead of
     Django's (see ``read_ahead``)."""
