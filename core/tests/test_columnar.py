@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def users():
     start = datetime(2026, 3, 29, 0, 59, 59, 999_999, tzinfo=UTC)
-    made = [UserFactory(date_joined=start + timedelta(seconds=i * 3601, microseconds=-i)) for i in range(7)]
+    made: list[User] = [
+        UserFactory.create(date_joined=start + timedelta(seconds=i * 3601, microseconds=-i)) for i in range(7)
+    ]
     User.objects.filter(pk=made[2].pk).update(last_login=start)
     return made
 
