@@ -36,14 +36,10 @@ READS = {
 
 def worker(url: str) -> None:
     """Serve timing requests on stdin ("api" / "page"), answer seconds on stdout."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steward.settings")
-    os.environ["STEWARD_ENV"] = "test"
-    os.environ["DEBUG"] = "false"
     sys.path.insert(0, str(ROOT))
-    import django
+    from bench import retiming
 
-    django.setup()
+    retiming.django_on(url)
     from django.test import Client
 
     from accounts.models import User
